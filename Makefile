@@ -1,0 +1,50 @@
+# Everything a fresh machine needs: `make serve` (site on http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup generate check serve site test lint bench chromium clean
+
+# The venv is rebuilt when the dependency files change (requirements.lock pins every package).
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+setup: $(STAMP)
+
+generate: setup
+	$(PY) -m tools.generate
+
+check: setup
+	$(PY) -m tools.generate --check
+
+serve: setup generate
+	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
+
+site: setup generate
+	$(VENV)/bin/mkdocs build --strict
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+# Browser tests use Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+# pytest's exit status 5 means no test ran: that is a failure here, not a pass.
+test: setup chromium lint check
+	$(PY) -m pytest -n 2 --dist loadgroup; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: setup
+	$(PY) -m tools.bench
+
+clean:
+	rm -rf site .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Project tooling: the generator, its templates, the MkDocs hook and the benchmarks."""

@@ -1,0 +1,193 @@
+"""Regenerate every artifact of every spec: models, tables, diagrams, schema.
+
+    python -m tools.generate [SPEC ...]    write what changed, print it
+    python -m tools.generate --check       write nothing; exit 1 naming stale, missing or orphaned files
+
+All specs are validated before anything is written (exit 2 on bad input, one line per problem); each
+file is written atomically and only when its content changes, so `mkdocs serve` does not loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
+from alexnet.source import SpecError
+from alexnet.spec import load_spec, schema
+
+from .render_markdown import render_parameters
+from .render_python import render_model
+from .templating import header
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "by `python -m tools.generate`; do not edit"
+GENERATED_DIRS = ("alexnet/models", "docs/generated")
+
+
+def spec_artifacts(analysis: Analysis) -> dict[str, str]:
+    """Files generated from one spec, by path relative to the repository root."""
+    name = analysis.spec.name
+    return {
+        f"alexnet/models/{name}.py": render_model(analysis),
+        f"docs/generated/{name}/parameters.md": render_parameters(analysis),
+        f"docs/generated/{name}/analysis.json": _json(
+            {"$comment": header(analysis.spec, "").strip(), **analysis.as_dict()}),
+    }
+
+
+def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
+    """Files generated from all specs together (or from the code, like the schema)."""
+    return {
+        "spec/schema.json": _json({"$comment": header(None, "", "alexnet/spec.py").strip(), **schema()}),
+    }
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def spec_paths(root: Path) -> list[Path]:
+    return sorted((root / "spec").glob("*.yaml"))
+
+
+def load_all(paths: list[Path], root: Path, max_params: int = DEFAULT_MAX_PARAMS) -> list[Analysis]:
+    """Validate and analyse every spec; raise one SpecError listing the problems of all of them."""
+    analyses, problems = [], []
+    for path in paths:
+        shown = _shown(path, root)
+        try:
+            spec = load_spec(path, shown)
+            if spec.name != path.stem:
+                raise SpecError([spec.problem(("name",), f"name {spec.name!r} must equal the file name "
+                                                         f"{path.stem!r} (generated files are named after it)")])
+            analyses.append(analyse(spec, max_params))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SpecError(problems)
+    return analyses
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class Plan:
+    files: dict[str, str]
+    orphans: list[str] = field(default_factory=list)
+
+
+def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> Plan:
+    """Everything the generator would write. Orphans are looked for only when all specs are planned."""
+    everything = paths is None
+    all_analyses = load_all(spec_paths(root), root, max_params) if everything else None
+    chosen = all_analyses if everything else load_all(paths, root, max_params)
+    files: dict[str, str] = {}
+    for analysis in chosen:
+        files.update(spec_artifacts(analysis))
+    if everything:
+        files.update(project_artifacts(all_analyses))
+    result = Plan(files)
+    if everything:
+        for folder in GENERATED_DIRS:
+            for path in sorted((root / folder).rglob("*")):
+                rel = path.relative_to(root).as_posix()
+                if path.is_file() and rel not in files and _is_generated(path):
+                    result.orphans.append(rel)
+    return result
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(400)
+    except OSError:
+        return False
+    return MARKER.encode() in head
+
+
+def stale(root: Path, files: dict[str, str]) -> list[tuple[str, str]]:
+    """(path, 'stale' | 'missing') for every planned file whose content on disk differs."""
+    out = []
+    for rel, content in files.items():
+        path = root / rel
+        if not path.exists():
+            out.append((rel, "missing"))
+        elif path.read_bytes() != content.encode():
+            out.append((rel, "stale"))
+    return out
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write via a temporary file in the same folder and rename: readers see old or new, never partial."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> list[str]:
+    """Write what changed; return the changed (or removed) paths."""
+    result = plan(root, paths, max_params)
+    changed = []
+    for rel, _why in stale(root, result.files):
+        write_atomic(root / rel, result.files[rel])
+        changed.append(rel)
+    for rel in result.orphans:
+        (root / rel).unlink()
+        changed.append(rel)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.generate", description=__doc__.splitlines()[0])
+    parser.add_argument("specs", nargs="*", type=Path, help="spec files (default: every spec/*.yaml)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file is out of date")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
+    parser.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS, help="refuse larger networks")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    paths = [p.resolve() for p in args.specs] or None
+    try:
+        if args.check:
+            result = plan(root, paths, args.max_params)
+            problems = stale(root, result.files) + [(rel, "orphaned (its spec is gone)") for rel in result.orphans]
+            for rel, why in problems:
+                print(f"{why}: {rel}")
+            if problems:
+                print(f"{len(problems)} generated file(s) out of date: run `python -m tools.generate`",
+                      file=sys.stderr)
+                return 1
+            print(f"{len(result.files)} generated files up to date")
+            return 0
+        changed = generate(root, paths, args.max_params)
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    for rel in changed:
+        print(f"wrote {rel}" if (root / rel).exists() else f"removed {rel}")
+    if not changed:
+        print("nothing changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

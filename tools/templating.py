@@ -1,0 +1,49 @@
+"""The Jinja environment shared by every renderer, and the "do not edit" header."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from alexnet.spec import Spec
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    # Autoescape HTML-like outputs (SVG, HTML); Python and Markdown renderers escape explicitly.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["svg", "html", "svg.j2", "html.j2"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pyrepr=repr, pytuple=lambda v: repr(tuple(v)), pydoc=python_docstring_text, md=markdown_text,
+                       num=lambda n: f"{n:,}")
+    return env
+
+
+def python_docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring (spec text has no backslashes; quotes get one)."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def markdown_text(text: str) -> str:
+    """Spec text shown literally in Markdown: Markdown syntax backslash-escaped, HTML escaped."""
+    return html.escape(re.sub(r"([\\`*_\[\]|#])", r"\\\1", str(text)), quote=False)
+
+
+def header(spec: Spec | None, comment: str, source: str | None = None) -> str:
+    """The first line of every generated file."""
+    origin = source or f"spec/{spec.name}.yaml"
+    text = f"Generated from {origin} by `python -m tools.generate`; do not edit."
+    if comment == "<!--":
+        return f"<!-- {text} -->"
+    return f"{comment} {text}"
