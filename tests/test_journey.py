@@ -14,6 +14,7 @@ from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
 from alexnet.spec import load_spec
 from tests.conftest import copy_repo, run_python
 from tests.site_helpers import (
+    ALEXNET_PAGE,
     build_site,
     expected_table,
     parameter_tables,
@@ -28,7 +29,6 @@ MODEL = "alexnet/models/alexnet.py"
 TABLE = "docs/generated/alexnet/parameters.md"
 SVG = "docs/generated/alexnet/architecture.svg"
 COMPARISON = "docs/generated/comparison.md"
-ALEXNET_PAGE = "alexnet/index.html"  # the seed's page, rebuilt from the spec (mkdocs.yml nav)
 
 
 def num(n: int) -> str:

@@ -1,0 +1,1 @@
+"""Real-browser tests: the built site served over HTTP, driven through Playwright in Debian's Chromium."""

@@ -1,0 +1,57 @@
+"""One site build per test session, served over HTTP on 127.0.0.1, and one headless Chromium.
+
+Browser test modules carry `BROWSER` as their pytestmark: the xdist group sends them all to one worker, so
+`make test` (pytest -n 2 --dist loadgroup) builds the site once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.chromium import LAUNCH_ARGS, require_chromium
+from tests.site_helpers import build_site, serve_directory
+
+BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+VIEWPORT = {"width": 1280, "height": 900}  # desktop width: Material shows the search box in the header
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory) -> Path:
+    return build_site(tmp_path_factory.mktemp("browser") / "site")
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir: Path) -> Iterator[str]:
+    with serve_directory(site_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_context(chromium_browser):
+    """Fresh contexts (no stored palette choice, no cache) in a given colour scheme; closed after the test."""
+    contexts = []
+
+    def make(color_scheme: str = "light"):
+        context = chromium_browser.new_context(viewport=VIEWPORT, color_scheme=color_scheme)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
