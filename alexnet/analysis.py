@@ -127,23 +127,22 @@ def _spatial(layer, shape: tuple[int, ...], kernel, stride, padding, dilation, c
     if len(shape) != 3:
         raise _ShapeError("kind", f"{layer.kind} needs a (C, H, W) input, got {fmt_shape(shape)}")
     out = []
-    for axis, (size, k, s, p, d) in enumerate(zip(shape[1:], kernel, stride, padding, dilation, strict=False)):
-        span = d * (k - 1) + 1
-        if span > size + 2 * p:
-            raise _ShapeError("kernel_size", f"kernel {fmt_pair(kernel)} (dilation {d}) is larger than the padded "
-                                             f"input {size + 2 * p} ({'height' if axis == 0 else 'width'} {size} + 2x{p})")
-        n = _out_size(size, k, s, p, d, ceil)
-        if n <= 0:
-            raise _ShapeError("kernel_size", f"output size would be {n}")
-        out.append(n)
+    for size, k, s, p, d in zip(shape[1:], kernel, stride, padding, dilation, strict=True):
+        if d * (k - 1) + 1 > size + 2 * p:
+            dilated = f" with dilation {fmt_stride(dilation)}" if dilation != (1, 1) else ""
+            raise _ShapeError("kernel_size", f"the {fmt_pair(kernel)} kernel{dilated} does not fit the "
+                                             f"{shape[1]}x{shape[2]} input with padding {fmt_stride(padding)}: "
+                                             "the output would be empty")
+        out.append(_out_size(size, k, s, p, d, ceil))
     return out[0], out[1]
 
 
-def _check_pool_padding(kernel, padding) -> None:
-    for k, p in zip(kernel, padding, strict=False):
-        if p > k // 2:
-            raise _ShapeError("padding", f"padding {fmt_pair(padding)} must be at most half the kernel "
-                                         f"{fmt_pair(kernel)} (PyTorch refuses it)")
+def _pool_padding_problem(layer) -> str | None:
+    """PyTorch refuses pool padding over half the kernel (a window of padding only); this needs no shapes."""
+    if any(p > k // 2 for k, p in zip(layer.kernel_size, layer.padding, strict=True)):
+        return (f"padding {fmt_stride(layer.padding)} must be at most half the kernel {fmt_pair(layer.kernel_size)} "
+                "(PyTorch refuses more)")
+    return None
 
 
 def _layer(layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, str, tuple | None]:
@@ -153,9 +152,8 @@ def _layer(layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, st
         if len(shape) != 3:
             raise _ShapeError("kind", f"conv needs a (C, H, W) input, got {fmt_shape(shape)}")
         cin = shape[0]
-        for label, channels in (("in_channels", cin), ("out_channels", layer.out_channels)):
-            if channels % layer.groups:
-                raise _ShapeError("groups", f"{label} {channels} is not divisible by groups {layer.groups}")
+        if cin % layer.groups:
+            raise _ShapeError("groups", f"groups {layer.groups} does not divide the {cin} input channels")
         h, w = _spatial(layer, shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation, False)
         kh, kw = layer.kernel_size
         weights = layer.out_channels * (cin // layer.groups) * kh * kw
@@ -176,7 +174,6 @@ def _layer(layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, st
     if kind in ("maxpool", "avgpool"):
         stride = layer.stride or layer.kernel_size
         dilation = getattr(layer, "dilation", (1, 1))
-        _check_pool_padding(layer.kernel_size, layer.padding)
         h, w = _spatial(layer, shape, layer.kernel_size, stride, layer.padding, dilation, layer.ceil_mode)
         eff = tuple(d * (k - 1) + 1 for k, d in zip(layer.kernel_size, dilation, strict=False))
         return (shape[0], h, w), 0, 0, f"{fmt_pair(layer.kernel_size)}, /{fmt_stride(stride)}", (eff, stride)
@@ -215,6 +212,12 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
         if layer.kind in ("tanh", "sigmoid") and layer.inplace:
             problems.append(spec.problem((*path, "inplace"),
                                          f"{layer_where(spec, section, index)}: inplace applies to relu only"))
+        # Checks that need no shapes, so they are reported even after a shape error stops the second pass.
+        if layer.kind == "conv" and layer.out_channels % layer.groups:
+            problems.append(spec.problem((*path, "groups"), f"{layer_where(spec, section, index)}: groups "
+                                         f"{layer.groups} does not divide the {layer.out_channels} output channels"))
+        if layer.kind in ("maxpool", "avgpool") and (message := _pool_padding_problem(layer)):
+            problems.append(spec.problem((*path, "padding"), f"{layer_where(spec, section, index)}: {message}"))
     rows: list[Row] = []
     shape = tuple(spec.input)
     rf, jump = (1, 1), (1, 1)
@@ -243,8 +246,8 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
             macs = weights
         total += weights + biases
         if total > max_params:
-            problems.append(spec.problem(path, f"{layer_where(spec, section, index)}: the network has over "
-                                         f"{max_params:,} parameters (limit; raise it with --max-params)"))
+            problems.append(spec.problem(path, f"{layer_where(spec, section, index)}: the network reaches {total:,} "
+                                         f"parameters here, over the limit of {max_params:,} (see --max-params)"))
             break
         rows.append(Row(section, index, layer.name, layer.kind, layer.display or layer.name, shape, output,
                         weights, biases, weights + biases, macs, filt, rf_here, jump_here))

@@ -8,6 +8,7 @@ so that validation errors can point at the exact place in the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,33 @@ class Source:
         return Problem(self.file, line, col, message)
 
 
+MAX_NESTING = 64  # deeper documents are refused while composing (PyYAML composes recursively)
+
+
+class _NotPlainYAML(yaml.MarkedYAMLError):
+    """YAML that parses but is not allowed in a spec (anchors, aliases, deep nesting)."""
+
+
 class _PlainLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases while composing (before anything is built)."""
+    """SafeLoader that refuses anchors, aliases and deep nesting while composing (before anything is built)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not allowed in a spec",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
+            raise _NotPlainYAML(problem="anchors and aliases (&name, *name) are not allowed in a spec: "
+                                        "write each value out", problem_mark=event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _NotPlainYAML(problem=f"the spec is nested more than {MAX_NESTING} levels deep",
+                                    problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -86,37 +103,73 @@ def read_source(path: str | Path, display_name: str | None = None) -> Source:
     """Parse ``path`` into a :class:`Source`; raise :class:`SpecError` for anything that is not plain YAML."""
     name = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # read one byte past the limit: enough to refuse a huge file
+            raw = handle.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise SpecError([Problem(name, 1, 1, f"cannot read the spec: {exc.strerror or exc}")]) from None
     return parse_source(raw, name)
 
 
+# PyYAML's token names, as a reader would say them.
+_TOKEN_WORDS = {
+    "'<stream end>'": "the end of the file",
+    "<block end>": "the end of the indented block",
+    "'<block mapping start>'": "a new key",
+    "'<block sequence start>'": "a list item",
+    "'<block end>'": "the end of the indented block",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem and context as one line, e.g. ``expected ',' or '}', but got '{' (in the flow
+    mapping that starts at 8:7)``."""
+    problem = " ".join(str(exc.problem or "invalid YAML").split())
+    for token, words in _TOKEN_WORDS.items():
+        problem = problem.replace(token, words)
+    if "'\\t'" in problem:
+        return "a tab character: YAML is indented with spaces, never tabs"
+    hint = ": check the indentation" if "<block" in str(exc.problem) else ""
+    context = " ".join(str(exc.context or "").split())
+    inside = re.fullmatch(r"while (?:parsing|scanning) an? (.+)", context)
+    if inside and exc.context_mark is not None:
+        mark = exc.context_mark
+        return f"{problem} (in the {inside[1]} that starts at {mark.line + 1}:{mark.column + 1}){hint}"
+    if context and not context.startswith("while"):
+        return f"{context}, {problem}{hint}"
+    return problem + hint
+
+
 def parse_source(raw: bytes, name: str) -> Source:
     if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError([Problem(name, 1, 1, f"the spec is {len(raw):,} bytes; the limit is {MAX_SPEC_BYTES:,}")])
+        raise SpecError([Problem(name, 1, 1, f"the spec is larger than the limit of {MAX_SPEC_BYTES:,} bytes")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(name, line, col, f"the spec is not UTF-8 text (byte 0x{raw[exc.start]:02x})")]) from None
-    loader = _PlainLoader(text)
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise SpecError([Problem(name, line, col, f"the spec is not UTF-8 text (byte 0x{raw[exc.start]:02x}): "
+                                                  "save it as UTF-8")]) from None
+    loader = None
     try:
+        loader = _PlainLoader(text)  # the reader refuses control characters already here
         node = loader.get_single_node()
+    except _NotPlainYAML as exc:
+        mark = exc.problem_mark
+        raise SpecError([Problem(name, mark.line + 1, mark.column + 1, str(exc.problem))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise SpecError([Problem(name, line, col, f"YAML syntax error: {message}")]) from None
-    except yaml.YAMLError as exc:  # e.g. ReaderError for control characters
-        position = getattr(exc, "position", 0) or 0
-        before = text[:position]
-        line, col = before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
-        raise SpecError([Problem(name, line, col, f"the spec is not valid YAML text: {exc}".split("\n")[0])]) from None
+        raise SpecError([Problem(name, line, col, f"YAML syntax error: {_yaml_message(exc)}")]) from None
+    except yaml.reader.ReaderError as exc:  # control characters and other unprintable ones
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SpecError([Problem(name, line, col, f"the spec contains the control character {what}, "
+                                                  "which YAML does not allow")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError([Problem(name, 1, 1, "the spec is empty")])
     source = Source(name, None)
@@ -127,26 +180,49 @@ def parse_source(raw: bytes, name: str) -> Source:
     return source
 
 
+_TAG_WORDS = {f"tag:yaml.org,2002:{tag}": words for tag, words in (
+    ("int", "an integer"), ("float", "a number"), ("bool", "a boolean"), ("null", "null"), ("merge", "a merge key"),
+    ("timestamp", "a date"), ("value", "a value key"))}
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _implicit_text(node: yaml.Node, loader: yaml.SafeLoader) -> bool:
+    """A plain scalar that YAML 1.1 reads as a date or the like (``2012-09-30``): kept as text, not refused."""
+    return (isinstance(node, yaml.ScalarNode) and node.style is None
+            and node.tag == loader.resolve(yaml.ScalarNode, node.value, (True, False)))
+
+
 def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem], loader: yaml.SafeLoader) -> Any:
     """Turn a composed node into plain Python values, recording positions on the way."""
-    source.value_pos[path] = _mark(node)
+    line, col = source.value_pos[path] = _mark(node)
     if node.tag not in _PLAIN_TAGS:
-        line, col = _mark(node)
-        problems.append(Problem(source.file, line, col, f"YAML tag {node.tag!r} is not allowed: a spec is plain data"))
+        if _implicit_text(node, loader):
+            return node.value
+        problems.append(Problem(source.file, line, col,
+                                f"the YAML tag {_short_tag(node.tag)} is not allowed: a spec is plain data"))
         return None
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
-            if key_node.tag != "tag:yaml.org,2002:str" or not isinstance(key_node, yaml.ScalarNode):
-                line, col = _mark(key_node)
-                problems.append(Problem(source.file, line, col, "mapping keys must be plain strings"))
+            key_line, key_col = _mark(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(source.file, key_line, key_col, "a mapping key must be a plain string, "
+                                                                        "not a list or a mapping"))
                 continue
             key = key_node.value
-            if key in result:
-                line, col = _mark(key_node)
-                problems.append(Problem(source.file, line, col, f"duplicate key {key!r}"))
+            if key_node.tag != "tag:yaml.org,2002:str":
+                problems.append(Problem(source.file, key_line, key_col, f"the mapping key {key!r} is read as "
+                                        f"{_TAG_WORDS.get(key_node.tag, 'a non-string')}, not a string: quote it"))
                 continue
-            source.key_pos[(*path, key)] = _mark(key_node)
+            if key in result:
+                first = source.key_pos[(*path, key)]
+                problems.append(Problem(source.file, key_line, key_col,
+                                        f"duplicate key {key!r} (first given at {first[0]}:{first[1]})"))
+                continue
+            source.key_pos[(*path, key)] = (key_line, key_col)
             result[key] = _build(value_node, (*path, key), source, problems, loader)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -154,6 +230,6 @@ def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem]
     try:
         return loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        line, col = _mark(node)
-        problems.append(Problem(source.file, line, col, f"cannot read the value {node.value!r}: {exc}".split("\n")[0]))
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        problems.append(Problem(source.file, line, col, f"cannot read the value {shown!r}: {exc}".split("\n")[0]))
         return None

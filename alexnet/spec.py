@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,12 +24,13 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
-    model_validator,
 )
 
 from .source import Problem, Source, SpecError, read_source
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SPEC_NAME = r"^[a-z][a-z0-9_]*$"  # also a file name: no "/", no "..", nothing a shell or a URL treats specially
+CLASS_NAME = r"^[A-Z][A-Za-z0-9_]*$"
 # Text shown to readers (titles, table labels). Escaped on output anyway; this keeps it plain.
 PLAIN_TEXT = r"^[A-Za-z0-9 _.,:;()/+'\"#&*-]*$"
 # Attributes an nn.Module already has: a section with one of these names would shadow it.
@@ -38,6 +42,25 @@ RESERVED_SECTIONS = frozenset("""
 """.split())
 
 
+def _section_name(name: str) -> str:
+    """A section becomes a model attribute, so it must be an identifier nn.Module does not already use."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+        raise ValueError(f"section name {name!r} must be a Python identifier not starting with _ "
+                         "(it becomes a model attribute)")
+    if name in RESERVED_SECTIONS:
+        raise ValueError(f"section name {name!r} would hide nn.Module.{name}: choose another name")
+    return name
+
+
+SectionName = Annotated[str, AfterValidator(_section_name)]
+
+
+def _input_shape(shape: list[int]) -> list[int]:
+    if len(shape) == 2:
+        raise ValueError("expected [channels, height, width] or [features], got two sizes")
+    return shape
+
+
 def _pair(value: Any) -> Any:
     """``3`` -> ``(3, 3)``; ``[3, 5]`` -> ``(3, 5)``; anything else is left for pydantic to reject."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -47,8 +70,10 @@ def _pair(value: Any) -> Any:
     return value
 
 
-Positive = Annotated[StrictInt, Field(gt=0)]
-NonNegative = Annotated[StrictInt, Field(ge=0)]
+# Sizes stay below 2^31 (PyTorch's int32 kernels); it also keeps every product short enough to print.
+MAX_SIZE = 2**31 - 1
+Positive = Annotated[StrictInt, Field(gt=0, le=MAX_SIZE)]
+NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
 PositivePair = Annotated[tuple[Positive, Positive], BeforeValidator(_pair)]
 NonNegativePair = Annotated[tuple[NonNegative, NonNegative], BeforeValidator(_pair)]
 Number = Annotated[float, Field(strict=False, allow_inf_nan=False)]
@@ -168,29 +193,22 @@ class Init(_Strict):
 class Spec(_Strict):
     """A network: metadata plus ordered sections of layers."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+    name: Annotated[str, Field(pattern=SPEC_NAME, max_length=64,
                                description="Must equal the file name without .yaml.")]
     title: Text
     description: Annotated[str, Field(pattern=PLAIN_TEXT, max_length=400)] = ""
-    class_name: Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9_]*$", max_length=64)]
+    class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64)]
     input: Annotated[list[Positive], Field(min_length=1, max_length=3,
-                                           description="[channels, height, width] or [features].")]
+                                           description="[channels, height, width] or [features]."),
+                     AfterValidator(_input_shape)]
     num_classes: Positive
     init: Init = Init()
-    sections: Annotated[dict[str, Annotated[list[Layer], Field(min_length=1)]], Field(min_length=1)] = Field(
+    sections: Annotated[dict[SectionName, Annotated[list[Layer], Field(min_length=1)]], Field(min_length=1)] = Field(
         description="Each section becomes an attribute of the model: an nn.Sequential, the module itself when "
         "it holds one layer, or torch.flatten(x, 1) when it holds one flatten layer."
     )
 
     _source: Source | None = PrivateAttr(None)
-
-    @model_validator(mode="after")
-    def _check_names(self) -> Spec:
-        for section in self.sections:
-            if not section.isidentifier() or keyword.iskeyword(section) or section.startswith("_") \
-                    or section in RESERVED_SECTIONS:
-                raise ValueError(f"section name {section!r} cannot be a model attribute")
-        return self
 
     @property
     def file(self) -> str:
@@ -231,7 +249,8 @@ def spec_from_source(source: Source) -> Spec:
     try:
         spec = Spec.model_validate(source.data)
     except ValidationError as exc:
-        raise SpecError([_problem_from_error(error, source) for error in exc.errors()]) from None
+        problems = (_problem_from_error(error, source) for error in exc.errors())
+        raise SpecError(list(dict.fromkeys(p for p in problems if p is not None))) from None
     spec._source = source
     return spec
 
@@ -242,68 +261,161 @@ _FIELDS_BY_KIND = {
 }
 
 
-def _data_path(loc: tuple, data: Any) -> tuple:
-    """Map pydantic's error location onto the document, dropping union tags such as ``'conv'``."""
+def _data_path(loc: tuple, data: Any) -> tuple[tuple, bool]:
+    """Map pydantic's error location onto the document: ``(path, on_key)``.
+
+    Union tags (``'conv'``, ``'function-after[...]'``) are dropped; the path stops after the first part that is
+    not in the document (a missing key, or pydantic's inner location in a value such as a pair).
+    """
     path: list = []
     node = data
     for part in loc:
-        in_dict = isinstance(node, dict) and part in node
-        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        if part == "[key]":
+            return tuple(path), True
+        if (isinstance(node, dict) and part in node) or \
+                (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             path.append(part)
             node = node[part]
-        elif isinstance(node, dict) and part not in node and ((isinstance(part, str) and part in LAYER_KINDS)
-                                                              or part in ("function-after", "function-before")):
+        elif isinstance(part, str) and (part in LAYER_KINDS or part.startswith(("function-", "tuple[", "list["))):
             continue  # a tag pydantic inserts, not a key of the document
         else:
-            path.append(part)
-            node = None
-    return tuple(path)
+            if isinstance(node, dict) and isinstance(part, str):
+                path.append(part)  # a missing key
+            break
+    return tuple(path), False
 
 
-def _describe(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping",
-            type(None): "null"}.get(type(value), type(value).__name__)
-    shown = repr(value) if not isinstance(value, (list, dict)) else kind
-    return shown if kind in ("string", "list", "mapping") else f"{shown} ({kind})"
-
-
-def _problem_from_error(error: dict, source: Source) -> Problem:
-    path = _data_path(tuple(error["loc"]), source.data)
-    where = ""
-    if len(path) >= 3 and path[0] == "sections" and isinstance(path[2], int):
-        where = layer_where(source.data, path[1], path[2]) + ": "
-        field_path = path[3:]
+def _yaml_value(value: Any) -> str:
+    """A value as it would be written in YAML, shortened: ``true``, ``null``, ``.nan``, ``[2, 2, 2]``, ``'8'``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_yaml_value(v) for v in value[:6]) + (", ...]" if len(value) > 6 else "]")
+    elif isinstance(value, dict):
+        return "a mapping"
     else:
-        field_path = path
-    field = ".".join(str(p) for p in field_path if not isinstance(p, int)) or "spec"
-    kind, message, value = error["type"], error["msg"], error.get("input")
-    on_key = False
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _got(value: Any) -> str:
+    shown = f"got {_yaml_value(value)}"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return shown
+        return f"{shown} (text: remove the quotes)"
+    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+        return f"{shown} (write {int(value)} without the decimal point)"
+    return shown
+
+
+_PATTERN_RULES = {
+    IDENTIFIER: "must be a Python identifier: letters, digits and _, not starting with a digit",
+    SPEC_NAME: "must be lowercase letters, digits and _, starting with a letter (it names the generated files)",
+    CLASS_NAME: "must be a Python class name: a capital letter, then letters, digits and _",
+    PLAIN_TEXT: "may hold only letters, digits, spaces and _ . , : ; ( ) / + ' \" # & * - (no markup)",
+}
+
+_TYPE_RULES = {
+    "int_type": "expected an integer", "int_parsing": "expected an integer", "int_from_float": "expected an integer",
+    "float_type": "expected a number", "float_parsing": "expected a number",
+    "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+    "string_type": "expected text", "list_type": "expected a list",
+    "tuple_type": "expected an integer or a [height, width] pair",
+    "model_type": "expected a mapping", "model_attributes_type": "expected a mapping", "dict_type": "expected a mapping",
+    "finite_number": "must be a finite number",
+}
+
+
+def _rule(kind: str, ctx: dict, value: Any) -> str:
+    """What the value must be, in a reader's words."""
+    if kind in _TYPE_RULES:
+        return _TYPE_RULES[kind]
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        limit = next(iter(ctx.values()))
+        words = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+                 "less_than_equal": "at most"}[kind]
+        return f"must be {words} {limit}"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_RULES.get(ctx.get("pattern"), f"must match {ctx.get('pattern')}")
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters long"
+    if kind in ("too_short", "too_long") and ctx.get("field_type") == "Tuple":
+        return "expected an integer or a [height, width] pair"
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+    if kind == "too_long":
+        return f"takes at most {ctx['max_length']} items"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", ctx["expected"])
+        return f"must be one of {ctx['expected']}{_suggest(str(value), choices)}"
+    return ""
+
+
+def _problem_from_error(error: dict, source: Source) -> Problem | None:
+    path, on_key = _data_path(tuple(error["loc"]), source.data)
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    in_layer = len(path) >= 3 and path[0] == "sections" and isinstance(path[2], int)
+    where = layer_where(source.data, path[1], path[2]) + ": " if in_layer else ""
+    field_path = path[3:] if in_layer else path
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field_path).lstrip(".")
     if kind == "extra_forbidden":
         on_key = True
-        message = f"unknown key {field_path[-1]!r}{_suggest(field_path[-1], _allowed_keys(path, source.data))}"
+        allowed = _allowed_keys(path, source.data)
+        hint = _suggest(field_path[-1], allowed) or (f"; known keys: {', '.join(allowed)}" if allowed else "")
+        message = f"unknown key {field_path[-1]!r}{hint}"
     elif kind == "missing":
+        if _suggested_elsewhere(path, source.data):
+            return None  # "unknown key 'kernal_size' (did you mean 'kernel_size'?)" already says it
         message = f"missing required key {field_path[-1]!r}"
         path = path[:-1]
     elif kind == "union_tag_invalid":
-        tag = error["ctx"]["tag"]
+        tag = ctx["tag"]
         message = f"unknown layer kind {tag!r}{_suggest(str(tag), LAYER_KINDS)}; known kinds: {', '.join(LAYER_KINDS)}"
         path = (*path, "kind")
     elif kind == "union_tag_not_found":
         message = "missing required key 'kind'"
-    elif kind == "model_attributes_type" or kind == "dict_type":
-        message = f"{field}: expected a mapping, got {_describe(value)}"
     elif kind == "value_error":
-        message = f"{field}: {message.removeprefix('Value error, ')}" if field != "spec" \
-            else message.removeprefix("Value error, ")
+        message = str(ctx.get("error") or error["msg"].removeprefix("Value error, "))
+        if field and not on_key:
+            message = f"{field}: {message}"
+    elif in_layer and not field_path:
+        message = f"a layer must be a mapping such as {{name: conv1, kind: conv, ...}}, {_got(value)}"
+    elif len(path) == 2 and path[0] == "sections":
+        message = (f"section {path[1]!r} has no layers" if kind == "too_short"
+                   else f"section {path[1]!r} must be a list of layers, {_got(value)}")
     else:
-        message = f"{field}: {message[0].lower() + message[1:]}, got {_describe(value)}"
+        rule = _rule(kind, ctx, value) or error["msg"]
+        message = f"{field or 'the spec'}: {rule}, {_got(value)}"
     return source.problem(path, where + message, key=on_key)
 
 
+def _suggested_elsewhere(path: tuple, data: Any) -> bool:
+    """True when an unknown key next to the missing one ``path[-1]`` looks like a misspelling of it."""
+    try:
+        parent = _node(data, path[:-1])
+    except (KeyError, IndexError, TypeError):
+        return False
+    if not isinstance(parent, dict):
+        return False
+    allowed = _allowed_keys(path, data)
+    return any(key not in allowed and _best(key, allowed) == path[-1] for key in parent)
+
+
+def _node(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def _allowed_keys(path: tuple, data: Any) -> list[str]:
-    node = data
-    for part in path[:-1]:
-        node = node[part]
+    node = _node(data, path[:-1])
     if path[:1] == ("sections",) and len(path) == 4 and isinstance(node, dict):
         model = _FIELDS_BY_KIND.get(node.get("kind"))
         return list(model.model_fields) if model else []
@@ -312,12 +424,19 @@ def _allowed_keys(path: tuple, data: Any) -> list[str]:
     return list(Spec.model_fields) if len(path) == 1 else []
 
 
-def _suggest(word: str, choices: Any) -> str:
-    def score(choice: str) -> float:  # also match the first word: 'kernal' -> 'kernel_size'
+def _best(word: str, choices: Any) -> str | None:
+    def score(choice: str) -> float:  # also match the first word ('kernal' -> 'kernel_size') and prefixes
+        if min(len(word), len(choice)) >= 3 and (word.startswith(choice) or choice.startswith(word)):
+            return 1.0  # 'convolution' -> 'conv'
         return max(difflib.SequenceMatcher(None, word, part).ratio() for part in (choice, choice.split("_")[0]))
 
     best = max(choices, key=score, default=None)
-    return f" (did you mean {best!r}?)" if best is not None and score(best) >= 0.6 else ""
+    return best if best is not None and score(best) >= 0.7 else None
+
+
+def _suggest(word: str, choices: Any) -> str:
+    best = _best(word, choices)
+    return f" (did you mean {best!r}?)" if best is not None else ""
 
 
 def schema() -> dict:
