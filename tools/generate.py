@@ -23,6 +23,7 @@ from alexnet.spec import load_spec, schema
 
 from .render_markdown import render_parameters
 from .render_python import render_model
+from .svg import render_compact, render_detailed
 from .templating import header
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,8 @@ def spec_artifacts(analysis: Analysis) -> dict[str, str]:
     return {
         f"alexnet/models/{name}.py": render_model(analysis),
         f"docs/generated/{name}/parameters.md": render_parameters(analysis),
+        f"docs/generated/{name}/architecture.svg": render_compact(analysis),
+        f"docs/generated/{name}/architecture-detailed.svg": render_detailed(analysis),
         f"docs/generated/{name}/analysis.json": _json(
             {"$comment": header(analysis.spec, "").strip(), **analysis.as_dict()}),
     }

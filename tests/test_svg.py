@@ -1,0 +1,281 @@
+"""The architecture SVGs: valid, complete, escaped, deterministic, small, and no two texts overlap.
+
+Text boxes are recomputed from the written SVG's attributes (x, y, font-size, text-anchor) with the
+documented per-character width, so the checks see what a browser gets, not the layout's intentions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+from alexnet.spec import Spec
+from tests.conftest import ROOT, SPEC_NAMES, load_analysis
+from tools.render_markdown import table_rows
+from tools.svg import render_compact, render_detailed
+from tools.svg.figure import Box, Text, text_box
+from tools.svg.labels import layer_label
+
+NS = "{http://www.w3.org/2000/svg}"
+VIEWS = {"compact": render_compact, "detailed": render_detailed}
+FILES = {"compact": "architecture.svg", "detailed": "architecture-detailed.svg"}
+
+
+def spec_from(sections: dict, input_shape: list[int], num_classes: int, **meta) -> Spec:
+    return Spec.model_validate({"name": meta.pop("name", "synthetic"), "title": meta.pop("title", "Synthetic"),
+                                "class_name": "Synthetic", "input": input_shape, "num_classes": num_classes,
+                                "sections": sections, **meta})
+
+
+def deep_spec() -> Spec:
+    """42 layers: eleven conv, batch norm, ReLU blocks with three pools, then a classifier."""
+    features = []
+    for block in range(11):
+        features += [{"name": f"conv{block}", "kind": "conv", "out_channels": 16 * (block % 3 + 1), "kernel_size": 3,
+                      "padding": 1},
+                     {"name": f"bn{block}", "kind": "batchnorm"},
+                     {"name": f"act{block}", "kind": "relu"}]
+        if block % 3 == 2:
+            features.append({"name": f"pool{block}", "kind": "avgpool" if block == 5 else "maxpool", "kernel_size": 2})
+    classifier = [{"name": "fc1", "kind": "linear", "out_features": 64}, {"name": "fc1_act", "kind": "tanh"},
+                  {"name": "drop", "kind": "dropout", "p": 0.25}, {"name": "fc2", "kind": "linear", "out_features": 7},
+                  {"name": "out_act", "kind": "sigmoid"}]
+    spec = spec_from({"features": features, "flat": [{"name": "flat", "kind": "flatten"}], "classifier": classifier},
+                     [3, 64, 64], 7, name="deep")
+    assert len(spec.layers()) >= 40
+    return spec
+
+
+def mlp_spec() -> Spec:
+    """A 1-D input: vectors only."""
+    return spec_from({"net": [{"name": "fc1", "kind": "linear", "out_features": 32}, {"name": "act", "kind": "relu"},
+                              {"name": "fc2", "kind": "linear", "out_features": 3}]}, [20], 3, name="mlp")
+
+
+def four_tower_spec() -> Spec:
+    """groups=4 convolutions with an adaptive pool: four towers, cross lines where groups is 1."""
+    features = [{"name": "c1", "kind": "conv", "out_channels": 32, "kernel_size": 5, "stride": 2},
+                {"name": "c2", "kind": "conv", "out_channels": 64, "kernel_size": 3, "groups": 4, "padding": 1},
+                {"name": "c3", "kind": "conv", "out_channels": 64, "kernel_size": 3, "dilation": 2},
+                {"name": "lrn", "kind": "lrn", "size": 3, "alpha": 1e-4, "beta": 0.75, "k": 1.0,
+                 "convention": "divided_by_n"},
+                {"name": "c4", "kind": "conv", "out_channels": 32, "kernel_size": [3, 1], "groups": 4}]
+    return spec_from({"features": features, "pool": [{"name": "pool", "kind": "adaptive_avgpool", "output_size": 4}],
+                      "flat": [{"name": "flat", "kind": "flatten"}],
+                      "head": [{"name": "fc", "kind": "linear", "out_features": 10}]}, [1, 48, 40], 10, name="towers")
+
+
+def hostile_spec() -> Spec:
+    """Every text field at the limit of what validation lets through, plus a title validation would refuse:
+    model_copy skips validation, so this proves the renderer escapes on its own."""
+    spec = spec_from({"features": [{"name": "conv1", "display": "Conv \"1\" & 'co' #*(x)", "kind": "conv",
+                                    "out_channels": 8, "kernel_size": 3},
+                                   {"name": "relu1", "display": "R&D", "kind": "relu"}],
+                      "flat": [{"name": "flat", "kind": "flatten"}],
+                      "head": [{"name": "fc", "display": "fc \"last\" & co", "kind": "linear", "out_features": 2}]},
+                     [3, 8, 8], 2, name="hostile", title="Net \"A\" & 'B' #1 (x*y)")
+    return spec.model_copy(update={"title": "<script>alert('x')</script> & \"q\" ]]> <!-- --> <b>"})
+
+
+SYNTHETIC = {"deep": deep_spec, "mlp": mlp_spec, "towers": four_tower_spec, "hostile": hostile_spec}
+
+
+@pytest.fixture(scope="module")
+def bundled() -> dict[str, Analysis]:
+    return {name: load_analysis(name) for name in SPEC_NAMES}
+
+
+def all_analyses(bundled) -> list[Analysis]:
+    return [*bundled.values(), *(analyse(make()) for make in SYNTHETIC.values())]
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def texts(root: ET.Element) -> list[ET.Element]:
+    return list(root.iter(f"{NS}text"))
+
+
+def box_of(element: ET.Element) -> Box:
+    return text_box(float(element.get("x")), float(element.get("y")), element.text or "",
+                    float(element.get("font-size")), element.get("text-anchor", "start"))
+
+
+def layer_groups(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.get("data-layer"): g for g in root.iter(f"{NS}g") if g.get("data-layer")}
+
+
+def own_texts(group: ET.Element) -> list[str]:
+    """Texts of a layer's group, without those of nested layer groups."""
+    out = []
+    for child in group:
+        if child.tag == f"{NS}text":
+            out.append(child.text)
+        elif child.tag == f"{NS}g" and not child.get("data-layer"):
+            out += own_texts(child)
+    return out
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_committed_file_is_well_formed_and_self_contained(name, view):
+    svg = (ROOT / "docs/generated" / name / FILES[view]).read_text()
+    first, _, rest = svg.partition("\n")
+    assert first == f"<!-- Generated from spec/{name}.yaml by `python -m tools.generate`; do not edit. -->"
+    assert not svg.startswith("<?xml") and rest.startswith("<svg ")
+    root = parse(svg)
+    prefix = f"{name}-{view}-"
+    assert root.get("role") == "img" and re.fullmatch(r"0 0 [\d.]+ [\d.]+", root.get("viewBox"))
+    assert f"arch-{name}-{view}" in root.get("class").split()
+    title, desc = root[0], root[1]
+    assert (title.tag, desc.tag) == (f"{NS}title", f"{NS}desc") and title.text and desc.text
+    assert root.get("aria-labelledby") == title.get("id") == prefix + "title"
+    assert root.get("aria-describedby") == desc.get("id") == prefix + "desc"
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)) and all(i.startswith(prefix) for i in ids)
+    # No scripts, no links, nothing fetched: the file renders the same offline and inlined.
+    assert not any(e.tag in (f"{NS}script", f"{NS}a", f"{NS}image", f"{NS}foreignObject", f"{NS}use")
+                   for e in root.iter())
+    assert not any(k.startswith("on") or "href" in k for e in root.iter() for k in e.attrib)
+    assert "url(" not in svg and "@import" not in svg and svg.count("http") == 1  # the xmlns only
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_css_is_scoped_to_its_own_root_class(name, view):
+    root = parse((ROOT / "docs/generated" / name / FILES[view]).read_text())
+    css = root.find(f"{NS}style").text
+    scope = f".arch-{name}-{view}"
+    selectors = [s.strip() for block in re.findall(r"([^{}]+)\{[^{}]*\}", css) for s in block.split(",")]
+    assert selectors
+    for selector in selectors:
+        assert selector.startswith((scope, f":root{scope}", f'[data-md-color-scheme="slate"] {scope}')), selector
+    assert "@media (prefers-color-scheme: dark)" in css and "var(--md-default-fg-color" in css
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_compact_view_shows_every_layer_with_the_table_labels_and_shapes(bundled, name):
+    analysis = bundled[name]
+    root = parse(render_compact(analysis))
+    groups = layer_groups(root)
+    assert set(groups) == {r.name for r in analysis.rows}
+    table = {row["display"]: row for row in table_rows(analysis)}
+    for row in analysis.rows:
+        shown = own_texts(groups[row.name])
+        assert layer_label(analysis, row) in shown, row.name
+        if row.kind in ("relu", "tanh", "sigmoid") and len(shown) == 1:
+            continue  # a badge inside the box of the layer before; that box shows the shape
+        assert row.display in shown and fmt_nchw(row.output) in shown, (row.name, shown)
+        if row.in_table:  # the table prints H x W x C; the drawing C x H x W: same numbers
+            assert fmt_shape(tuple(map(int, fmt_nchw(row.output).split("x")))) == table[row.display]["shape"]
+    arrow_shapes = [e.text for e in root.iter(f"{NS}text") if e.get("class") == "shape"]
+    assert arrow_shapes[0] == fmt_nchw(analysis.input) and arrow_shapes[-1] == str(analysis.spec.num_classes)
+
+
+def test_compact_labels_read_like_the_seed(bundled):
+    shown = {t.text for t in texts(parse(render_compact(bundled["alexnet"])))}
+    assert {"11x11 conv, 96, /4", "3x3 max pool, /2", "fc, 4096", "dropout 0.5", "LRN n=5", "ReLU",
+            "5x5 conv, 256", "96x55x55", "256x6x6", "9216"} <= shown
+    paper = {t.text for t in texts(parse(render_compact(bundled["alexnet_paper"])))}
+    assert "5x5 conv, 256, 2 groups" in paper and "3x227x227" in paper
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_detailed_view_shows_every_layer_and_every_volume_shape(bundled, name):
+    analysis = bundled[name]
+    root = parse(render_detailed(analysis))
+    groups = layer_groups(root)
+    assert set(groups) == {r.name for r in analysis.rows}
+    for row in analysis.rows:
+        shown = own_texts(groups[row.name])
+        assert layer_label(analysis, row) in shown
+        if row.kind in ("conv", "linear", "maxpool", "avgpool", "adaptive_avgpool"):
+            assert row.display in shown and fmt_nchw(row.output) in shown
+            assert groups[row.name].findall(f".//{NS}rect[@class='front']")  # its volume
+
+
+def test_paper_view_draws_two_towers_with_cross_connections(bundled):
+    root = parse(render_detailed(bundled["alexnet_paper"]))
+    groups = layer_groups(root)
+
+    def volumes(name):
+        return len(groups[name].findall(f".//{NS}rect[@class='front']"))
+
+    def lines_in(name):
+        return len(groups[name].findall(f".//{NS}line")) + len(groups[name].findall(f".//{NS}polyline[@class='edge']"))
+
+    assert volumes("conv1") == volumes("conv2") == volumes("fc2") == 2 and volumes("fc3") == 1
+    assert lines_in("conv2") == 0 and lines_in("conv4") == 0  # grouped: each tower sees its own (kernel rays only)
+    assert lines_in("conv3") == 2 and lines_in("fc1") == 4  # conv3 and fc see both towers: cross lines
+    assert "2 towers x 48" in own_texts(groups["conv1"])
+    one_tower = parse(render_detailed(bundled["alexnet"]))
+    assert len(layer_groups(one_tower)["conv2"].findall(f".//{NS}rect[@class='front']")) == 1
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_no_two_text_boxes_overlap(bundled, view):
+    for analysis in all_analyses(bundled):
+        root = parse(VIEWS[view](analysis))
+        width, height = map(float, root.get("viewBox").split()[2:])
+        boxes = [(t.text, box_of(t)) for t in texts(root)]
+        assert len(boxes) > 5
+        for text, box in boxes:
+            assert box.left >= 0 and box.right <= width and box.top >= 0 and box.bottom <= height, \
+                (analysis.spec.name, text, box)
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+            assert not box_a.overlaps(box_b), (analysis.spec.name, view, a, b)
+
+
+def test_overlap_check_catches_overlaps():
+    here = Text(10, 20, "11x11 conv", 12, "label").box()
+    assert here.overlaps(Text(40, 22, "96", 11, "shape").box())
+    assert here.overlaps(Text(10, 26, "11x11 conv", 12, "label").box())  # 6 px lower: still overlapping
+    assert not here.overlaps(Text(10, 20 + 1.05 * 12, "next line", 12, "label").box())  # touching is fine
+    assert text_box(100, 50, "abcd", 10, "end").right == 100 and text_box(100, 50, "abcd", 10, "middle").left < 100
+
+
+def test_a_deep_network_wraps_into_rows_and_stays_readable():
+    analysis = analyse(deep_spec())
+    detailed = parse(render_detailed(analysis))
+    assert float(detailed.get("viewBox").split()[2]) <= 1000  # wrapped, not one 3,000 px row
+    compact = parse(render_compact(analysis))
+    assert len(layer_groups(compact)) == len(analysis.rows) == len(layer_groups(detailed))
+
+
+def test_four_towers_and_a_vector_network(bundled):
+    towers = layer_groups(parse(render_detailed(analyse(four_tower_spec()))))
+    assert len(towers["c2"].findall(f".//{NS}rect[@class='front']")) == 4
+    assert "2x2 conv" not in "".join(own_texts(towers["c3"])) and "dilation 2" in own_texts(towers["c3"])[1]
+    mlp = analyse(mlp_spec())
+    for render in VIEWS.values():
+        shown = {t.text for t in texts(parse(render(mlp)))}
+        assert {"20", "32", "3", "fc, 32", "fc, 3"} <= shown
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_hostile_text_is_escaped(view):
+    analysis = analyse(hostile_spec())
+    svg = VIEWS[view](analysis)
+    root = parse(svg)  # still well-formed XML
+    assert not any(e.tag.endswith("script") or e.tag.endswith("}b") for e in root.iter())
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    assert root[0].text.startswith("<script>alert('x')</script> & \"q\" ]]>")  # shown literally after parsing
+    shown = [t.text for t in texts(root)]
+    assert "Conv \"1\" & 'co' #*(x)" in shown
+    if view == "compact":
+        assert "fc \"last\" & co" in shown
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_deterministic_and_small(bundled, view):
+    for analysis in bundled.values():
+        first, second = VIEWS[view](analysis), VIEWS[view](load_analysis(analysis.spec.name))
+        assert first == second
+        assert len(first.encode()) < 30_000, (analysis.spec.name, len(first.encode()))
+        numbers = re.findall(r'(?:x|y|x1|y1|x2|y2|width|height)="(-?[\d.]+)"', first)
+        assert numbers and all(re.fullmatch(r"-?\d+(\.\d)?", n) for n in numbers)  # one decimal at most
