@@ -1,10 +1,12 @@
-"""alexnet.layers.LocalResponseNorm implements the formula its convention names."""
+"""alexnet.layers.LocalResponseNorm implements the formula its convention names, and matches PyTorch's."""
+
+import os
 
 import pytest
 import torch
 from torch.nn import functional as F
 
-from alexnet.layers import LocalResponseNorm, torch_alpha
+from alexnet.layers import LocalResponseNorm, local_response_norm, torch_alpha
 
 
 def paper_formula(x, size, alpha, beta, k):
@@ -47,3 +49,70 @@ def test_torch_alpha():
     assert torch_alpha(5, 1e-4, "divided_by_n") == 1e-4
     with pytest.raises(ValueError):
         torch_alpha(5, 1e-4, "tensorflow")
+
+
+# --- The fast implementation against F.local_response_norm -------------------------------------------------
+# ALEXNET_TEST_DEVICE=cuda runs these on a GPU (the layer is device-agnostic); the default is the CPU.
+DEVICE = os.environ.get("ALEXNET_TEST_DEVICE", "cpu")
+TOLERANCE = 1e-6
+
+
+def assert_matches_functional(x, size, alpha, beta, k, grad_out=None):
+    """Forward within 1e-6 relative error elementwise; gradient elementwise in float64 and relative to its
+    largest entry in float32, where d/dx cancels two terms and entries near zero keep only rounding noise."""
+    x = x.detach().requires_grad_()
+    got = local_response_norm(x, size, alpha, beta, k)
+    expected = F.local_response_norm(x, size, alpha, beta, k)
+    torch.testing.assert_close(got, expected, rtol=TOLERANCE, atol=0)
+    grad_out = torch.randn_like(expected) if grad_out is None else grad_out
+    (g_got,) = torch.autograd.grad(got, x, grad_out)
+    (g_exp,) = torch.autograd.grad(expected, x, grad_out)
+    if x.dtype == torch.float64:
+        torch.testing.assert_close(g_got, g_exp, rtol=TOLERANCE, atol=1e-14)
+    else:
+        assert (g_got - g_exp).abs().max() <= TOLERANCE * g_exp.abs().max()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("beta", [0.75, 0.5, 1.0, 0.6])  # the three fast roots and the general pow
+@pytest.mark.parametrize(("size", "channels"), [(5, 96), (6, 7), (1, 3), (2, 4), (5, 2), (6, 1), (9, 4)])
+def test_fast_matches_functional(dtype, beta, size, channels):
+    torch.manual_seed(size * 100 + channels)
+    x = (torch.randn(3, channels, 6, 5, dtype=dtype, device=DEVICE) * 4).relu_()
+    assert_matches_functional(x, size, 5e-3, beta, 2.0)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 10), (2, 6, 3, 4, 5), (1, 5, 1, 1)])
+def test_fast_any_rank(shape):
+    torch.manual_seed(1)
+    assert_matches_functional(torch.randn(shape, dtype=torch.float64, device=DEVICE) * 3, 3, 0.1, 0.75, 1.0)
+
+
+def test_alexnet_sized_activations_float32():
+    torch.manual_seed(2)
+    x = (torch.randn(2, 96, 55, 55, device=DEVICE) * 20).relu_()
+    assert_matches_functional(x, 5, 5e-4, 0.75, 2.0)
+
+
+def test_rejects_inputs_without_channels():
+    with pytest.raises(ValueError, match="3 or more dimensions"):
+        local_response_norm(torch.ones(4, 5), 5, 1e-4)
+
+
+def test_meta_tensors_give_shapes():
+    layer = LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0, convention="paper")
+    assert layer(torch.empty(2, 96, 55, 55, device="meta")).shape == (2, 96, 55, 55)
+
+
+def test_works_under_torch_compile():
+    # Dynamo must trace the layer whole (fullgraph) and AOTAutograd its forward and analytic backward. The
+    # Inductor backend also works but compiling C++ takes ~50 s on this 2-core machine; it is run by hand.
+    torch.manual_seed(3)
+    layer = LocalResponseNorm(6, alpha=1e-2, beta=0.75, k=2.0, convention="paper")
+    compiled = torch.compile(layer, backend="aot_eager", fullgraph=True, dynamic=False)
+    x = torch.randn(2, 7, 5, 4, dtype=torch.float64, device=DEVICE, requires_grad=True)
+    got, expected = compiled(x), F.local_response_norm(x, 6, 6e-2, 0.75, 2.0)
+    torch.testing.assert_close(got, expected, rtol=TOLERANCE, atol=0)
+    grad_out = torch.randn_like(got)
+    torch.testing.assert_close(torch.autograd.grad(got, x, grad_out)[0],
+                               torch.autograd.grad(expected, x, grad_out)[0], rtol=TOLERANCE, atol=1e-14)
