@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.chromium import LAUNCH_ARGS, require_chromium
+from tests.browser.probe import Browsing
 from tests.site_helpers import build_site, serve_directory
 
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -43,14 +44,15 @@ def chromium_browser():
 
 
 @pytest.fixture
-def new_context(chromium_browser):
-    """Fresh contexts (no stored palette choice, no cache) in a given colour scheme; closed after the test."""
+def browse(chromium_browser):
+    """``browse(base, color_scheme)``: a fresh context (no stored palette choice, no cache) recording the
+    problems of every page it visits on the site at ``base``; closed after the test."""
     contexts = []
 
-    def make(color_scheme: str = "light"):
+    def make(base: str, color_scheme: str = "light") -> Browsing:
         context = chromium_browser.new_context(viewport=VIEWPORT, color_scheme=color_scheme)
         contexts.append(context)
-        return context
+        return Browsing(context, base)
 
     yield make
     for context in contexts:

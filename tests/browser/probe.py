@@ -24,28 +24,38 @@ def same_origin(url: str, base: str) -> bool:
     return parts.scheme in LOCAL_SCHEMES or (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc)
 
 
-def watch(context: BrowserContext, page: Page, base: str, problems: list[str]) -> None:
-    """Record console errors, uncaught exceptions, failed or HTTP-error requests and other origins.
+class Browsing:
+    """A browser context on one site that records what goes wrong on the page being visited: console
+    errors, uncaught exceptions, failed or HTTP-error requests, requests to other origins.
 
     Network events are taken from the context so that requests of Material's search worker count too.
     """
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text} {msg.location}"))
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    context.on("requestfailed", lambda req: problems.append(f"failed request: {req.url} ({req.failure})"))
-    context.on("response", lambda res: res.status >= 400 and problems.append(f"HTTP {res.status}: {res.url}"))
-    context.on("request", lambda req: same_origin(req.url, base)
-               or problems.append(f"request to another origin: {req.url}"))
 
+    def __init__(self, context: BrowserContext, base: str):
+        self.context, self.base = context, base
+        self.problems: list[str] = []  # replaced at each visit; listeners look it up when they fire
+        context.on("page", self._watch_page)
+        context.on("requestfailed", lambda req: self._report(f"failed request: {req.url} ({req.failure})"))
+        context.on("response", lambda res: res.status >= 400 and self._report(f"HTTP {res.status}: {res.url}"))
+        context.on("request", lambda req: same_origin(req.url, base)
+                   or self._report(f"request to another origin: {req.url}"))
+        # Recorded above, then refused: a test never reaches the internet, even when the site tries.
+        context.route(lambda url: not same_origin(url, base), lambda route: route.abort())
 
-def visit(context: BrowserContext, url: str, base: str) -> Visit:
-    """Load ``url`` in a new page of ``context`` and wait until the network is quiet."""
-    page = context.new_page()
-    result = Visit(page, url)
-    watch(context, page, base, result.problems)
-    response = page.goto(url, wait_until="load")
-    result.status = response.status if response else None
-    page.wait_for_load_state("networkidle")
-    return result
+    def _report(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def _watch_page(self, page: Page) -> None:
+        page.on("console", lambda msg: msg.type == "error" and self._report(f"console error: {msg.text} {msg.location}"))
+        page.on("pageerror", lambda exc: self._report(f"page error: {exc}"))
+
+    def visit(self, url: str) -> Visit:
+        """Load ``url`` in a new page and wait until the network is quiet."""
+        self.problems = []
+        page = self.context.new_page()
+        response = page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        return Visit(page, url, response.status if response else None, self.problems)
 
 
 # Lazy images load only near the viewport: make them eager, then wait for every decode to settle.
