@@ -23,6 +23,14 @@ from alexnet.spec import load_spec, schema
 
 from .render_markdown import render_parameters
 from .render_python import render_model
+from .render_site import (
+    render_facts,
+    render_lrn_usage,
+    render_seed_errors,
+    render_spec_page,
+    render_spec_reference,
+    render_tutorial,
+)
 from .svg import render_compact, render_detailed
 from .templating import header
 
@@ -39,6 +47,8 @@ def spec_artifacts(analysis: Analysis) -> dict[str, str]:
         f"docs/generated/{name}/parameters.md": render_parameters(analysis),
         f"docs/generated/{name}/architecture.svg": render_compact(analysis),
         f"docs/generated/{name}/architecture-detailed.svg": render_detailed(analysis),
+        f"docs/generated/{name}/facts.md": render_facts(analysis),
+        f"docs/generated/{name}/index.md": render_spec_page(analysis),
         f"docs/generated/{name}/analysis.json": _json(
             {"$comment": header(analysis.spec, "").strip(), **analysis.as_dict()}),
     }
@@ -48,6 +58,10 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
     """Files generated from all specs together (or from the code, like the schema)."""
     return {
         "spec/schema.json": _json({"$comment": header(None, "", "alexnet/spec.py").strip(), **schema()}),
+        "docs/generated/spec-reference.md": render_spec_reference(schema()),
+        "docs/generated/seed-errors.md": render_seed_errors(analyses),
+        "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
+        "docs/generated/tutorial-change.md": render_tutorial(analyses),
     }
 
 

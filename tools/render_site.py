@@ -1,0 +1,231 @@
+"""Site partials generated from the specs: key facts, a page per spec, the seed-table errors, where LRN
+sits, and the spec reference (from the JSON schema). Pages pull them in with pymdownx.snippets, so every
+number a reader sees comes from the analysis.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+from pathlib import Path
+
+from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+
+from .templating import environment, header
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post prints
+PAPER_SPEC = "alexnet_paper"   # the two-GPU network of the 2012 paper
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
+    """The layers just before and after ``name`` ('input' / 'output' at the ends)."""
+    names = [r.name for r in analysis.rows]
+    i = names.index(name)
+    return (names[i - 1] if i else "input"), (names[i + 1] if i + 1 < len(names) else "output")
+
+
+def _layers(analysis: Analysis, kind: str) -> list:
+    return [layer for _, _, layer in analysis.spec.layers() if layer.kind == kind]
+
+
+def facts(analysis: Analysis) -> dict:
+    """The numbers of the "key features" list."""
+    rows = analysis.rows
+    weighted = [r for r in rows if r.kind in ("conv", "linear")]
+    activations = sorted({r.kind for r in rows if r.kind in ACTIVATION_NAMES})
+    lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in _layers(analysis, "lrn")]
+    dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in _layers(analysis, "dropout")]
+    return {
+        "input": fmt_nchw(analysis.input),
+        "params": analysis.total_params,
+        "macs": analysis.total_macs,
+        "flops": 2 * analysis.total_macs,
+        "weighted": len(weighted),
+        "convs": sum(r.kind == "conv" for r in weighted),
+        "linears": sum(r.kind == "linear" for r in weighted),
+        "grouped": [r.display for r in rows if r.kind == "conv" and "groups" in r.filter],
+        "activations": [ACTIVATION_NAMES[a] for a in activations],
+        "activation_count": sum(r.kind in activations for r in rows),
+        "lrn": lrn,
+        "dropout": dropout,
+        "classes": analysis.spec.num_classes,
+    }
+
+
+def render_facts(analysis: Analysis) -> str:
+    return environment().get_template("facts.md.j2").render(
+        header=header(analysis.spec, "<!--"), f=facts(analysis))
+
+
+def render_spec_page(analysis: Analysis) -> str:
+    """The spec's own page: description, facts, diagram, table and the generated model code."""
+    return environment().get_template("spec_page.md.j2").render(
+        header=header(analysis.spec, "<!--"), spec=analysis.spec)
+
+
+def seed_errors(analyses: list[Analysis]) -> dict | None:
+    """Figures that show where the seed's table is wrong, computed from the specs."""
+    by_name = {a.spec.name: a for a in analyses}
+    seed = by_name.get(SEED_SPEC)
+    if seed is None:
+        return None
+    fcs = [r for r in seed.rows if r.kind == "linear"]
+    first_fc = fcs[0] if fcs else None
+    conv1_layer = next((layer for _, _, layer in seed.spec.layers() if layer.kind == "conv"), None)
+    conv1 = None
+    if conv1_layer is not None:
+        size, k = seed.input[1], conv1_layer.kernel_size[0]
+        s, p = conv1_layer.stride[0], conv1_layer.padding[0]
+        conv1 = {"display": conv1_layer.display or conv1_layer.name, "size": size, "k": k, "s": s, "p": p,
+                 "out": _conv_out(size, k, s, p), "out_unpadded": _conv_out(size, k, s, 0)}
+    paper = by_name.get(PAPER_SPEC)
+    paper_figures = None
+    if paper is not None:
+        paper_conv1 = next(layer for _, _, layer in paper.spec.layers() if layer.kind == "conv")
+        paper_figures = {
+            "input": paper.input[1], "params": paper.total_params, "weights": paper.total_weights,
+            "removed": seed.total_weights - paper.total_weights,
+            "conv1_out": _conv_out(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
+                                   paper_conv1.padding[0]),
+            "conv1_padding": paper_conv1.padding[0],
+            "grouped": [r.display for r in paper.rows if r.kind == "conv" and "groups" in r.filter],
+        }
+    return {
+        "fcs": [{"display": r.display, "output": fmt_shape(r.output), "filter": r.filter,
+                 "input": r.input[0]} for r in fcs],
+        "flat_from": fmt_shape(seed.rows[seed.rows.index(first_fc) - 1].input) if first_fc else None,
+        "conv1": conv1,
+        "params": seed.total_params,
+        "paper": paper_figures,
+    }
+
+
+def render_seed_errors(analyses: list[Analysis]) -> str:
+    return environment().get_template("seed_errors.md.j2").render(
+        header=header(None, "<!--", f"spec/{SEED_SPEC}.yaml and spec/{PAPER_SPEC}.yaml"),
+        e=seed_errors(analyses))
+
+
+def render_lrn_usage(analyses: list[Analysis]) -> str:
+    """Which LRN each spec uses, where, and the equivalent torch.nn.LocalResponseNorm call."""
+    rows = []
+    for analysis in analyses:
+        layers = _layers(analysis, "lrn")
+        if not layers:
+            rows.append({"spec": analysis.spec.name, "layer": None})
+        for layer in layers:
+            before, after = _neighbours(analysis, layer.name)
+            torch_alpha = layer.alpha * layer.size if layer.convention == "paper" else layer.alpha
+            rows.append({"spec": analysis.spec.name, "layer": layer.name, "before": before, "after": after,
+                         "size": layer.size, "alpha": f"{layer.alpha:g}", "beta": f"{layer.beta:g}",
+                         "k": f"{layer.k:g}", "convention": layer.convention,
+                         "torch": f"nn.LocalResponseNorm({layer.size}, alpha={torch_alpha:g}, "
+                                  f"beta={layer.beta:g}, k={layer.k:g})"})
+    return environment().get_template("lrn_usage.md.j2").render(
+        header=header(None, "<!--", "spec/*.yaml"), rows=rows)
+
+
+def render_spec_reference(schema: dict) -> str:
+    """The spec format, one table per object of the JSON schema (spec/schema.json)."""
+    defs = schema["$defs"]
+    kinds = schema["properties"]["sections"]["additionalProperties"]["items"]["discriminator"]["mapping"]
+    layer_models: dict[str, list[str]] = {}
+    for kind, ref in kinds.items():
+        layer_models.setdefault(ref.rsplit("/", 1)[1], []).append(kind)
+    objects = [("Spec", "spec", [], schema)]
+    objects.append(("Init", "init", [], defs["Init"]))
+    objects += [(name, name.lower(), kinds_of, defs[name]) for name, kinds_of in layer_models.items()]
+    tables = [{"title": title, "anchor": anchor, "kinds": kinds_of, "description": _doc(obj.get("description", "")),
+               "fields": [_field(key, prop, key in obj.get("required", []), defs)
+                          for key, prop in obj["properties"].items() if not (kinds_of and key == "kind")]}
+              for title, anchor, kinds_of, obj in objects]
+    return environment().get_template("spec_reference.md.j2").render(
+        header=header(None, "<!--", "spec/schema.json"), tables=tables)
+
+
+def _field(key: str, prop: dict, required: bool, defs: dict) -> dict:
+    default = "required" if required else json.dumps(prop.get("default"))
+    return {"key": key, "type": _type(prop, defs), "default": default, "description": _doc(prop.get("description", ""))}
+
+
+def _doc(text: str) -> str:
+    """Descriptions written in the code: RST ``literals`` become Markdown code; table pipes are escaped."""
+    return html.escape(text.replace("``", "`"), quote=False).replace("|", "\\|")
+
+
+def _type(prop: dict, defs: dict) -> str:
+    """A JSON-schema property in words (the YAML a reader writes, not the schema's internals)."""
+    if "anyOf" in prop:
+        options = [p for p in prop["anyOf"] if p.get("type") != "null"]
+        return " or ".join(_type(p, defs) for p in options) + " (optional)"
+    if "$ref" in prop:
+        name = prop["$ref"].rsplit("/", 1)[1]
+        return f"[{name}](#{name.lower()}) mapping"
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
+    kind = prop.get("type")
+    if kind == "array" and "prefixItems" in prop:
+        return f"{_type(prop['prefixItems'][0], defs)}, or a `[height, width]` pair of them"
+    if kind == "array":
+        return f"list of {_type(prop['items'], defs)} ({prop.get('minItems', 0)} to {prop.get('maxItems', 'any')} items)"
+    if kind == "object" and "additionalProperties" in prop:
+        return "mapping: section name to a list of [layers](#layer-kinds)"
+    bounds = []
+    if "exclusiveMinimum" in prop:
+        bounds.append(f"> {prop['exclusiveMinimum']}")
+    if "minimum" in prop:
+        bounds.append(f">= {prop['minimum']}")
+    if "maximum" in prop:
+        bounds.append(f"<= {prop['maximum']}")
+    words = {"integer": "integer", "number": "number", "boolean": "`true` or `false`", "string": "text"}[kind]
+    if "pattern" in prop and prop["pattern"].startswith("^[a-z"):
+        words = "lower-case identifier"
+    elif "pattern" in prop and prop["pattern"].startswith("^[A-Z]"):
+        words = "Python class name"
+    elif "pattern" in prop and prop["pattern"].startswith("^[A-Za-z_]"):
+        words = "identifier"
+    if "maxLength" in prop:
+        words += f" (at most {prop['maxLength']} characters)"
+    return " ".join([words, *bounds])
+
+
+TUTORIAL_LAYER, TUTORIAL_KEY, TUTORIAL_VALUE = "conv1", "out_channels", 64
+
+
+def render_tutorial(analyses: list[Analysis]) -> str:
+    """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
+    from .render_markdown import table_rows
+    from .render_python import render_model
+
+    seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)
+    context = {"header": header(None, "<!--", f"spec/{SEED_SPEC}.yaml"), "layer": TUTORIAL_LAYER,
+               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": ""}
+    if seed is not None and any(layer.name == TUTORIAL_LAYER for _, _, layer in seed.spec.layers()):
+        edited = analyse(_edited(seed.spec, TUTORIAL_LAYER, {TUTORIAL_KEY: TUTORIAL_VALUE}))
+        before, after = table_rows(seed), table_rows(edited)
+        context["old"] = getattr(next(layer for _, _, layer in seed.spec.layers() if layer.name == TUTORIAL_LAYER),
+                                 TUTORIAL_KEY)
+        context["rows"] = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+        context["totals"] = {"params": (seed.total_params, edited.total_params),
+                             "macs": (seed.total_macs, edited.total_macs)}
+        old_code, new_code = render_model(seed).splitlines(), render_model(edited).splitlines()
+        context["diff"] = "\n".join(line for line in difflib.unified_diff(
+            old_code, new_code, f"a/alexnet/models/{SEED_SPEC}.py", f"b/alexnet/models/{SEED_SPEC}.py", n=0,
+            lineterm=""))
+    return environment().get_template("tutorial_change.md.j2").render(**context)
+
+
+def _edited(spec, layer_name: str, update: dict):
+    """A copy of ``spec`` with one layer's keys changed (the spec models are frozen)."""
+    sections = {section: [layer.model_copy(update=update) if layer.name == layer_name else layer for layer in layers]
+                for section, layers in spec.sections.items()}
+    return spec.model_copy(update={"sections": sections})
