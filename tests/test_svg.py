@@ -279,3 +279,78 @@ def test_deterministic_and_small(bundled, view):
         assert len(first.encode()) < 30_000, (analysis.spec.name, len(first.encode()))
         numbers = re.findall(r'(?:x|y|x1|y1|x2|y2|width|height)="(-?[\d.]+)"', first)
         assert numbers and all(re.fullmatch(r"-?\d+(\.\d)?", n) for n in numbers)  # one decimal at most
+
+
+# --- In Chromium: real text widths, theme colours, contrast; PNGs under test-artifacts/svg/ to look at. ---
+
+ARTIFACTS = ROOT / "test-artifacts" / "svg"
+MEASURE = """svg => [...svg.querySelectorAll('text')].map(t => {
+  const b = t.getBBox();
+  return {text: t.textContent, left: b.x, right: b.x + b.width, fill: getComputedStyle(t).fill,
+          box: t.closest('g.layer, g.terminal')?.querySelector(':scope > rect.box') ?
+               getComputedStyle(t.closest('g.layer, g.terminal').querySelector(':scope > rect.box')).fill : null,
+          cls: t.getAttribute('class')};
+})"""
+
+
+def luminance(colour: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", colour)[:3])
+    return sum(w * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4) for w, c in zip((0.2126, 0.7152, 0.0722),
+                                                                                                   (r, g, b), strict=True))
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from tests.browser.chromium import LAUNCH_ARGS, require_chromium
+
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+BACKGROUND = {"default": "rgb(255, 255, 255)", "slate": "rgb(30, 33, 41)"}  # Material's page colours
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("name", [*SPEC_NAMES, "deep", "towers"])
+def test_in_chromium_widths_fit_estimates_and_both_themes_are_readable(chromium, bundled, name, view):
+    analysis = bundled[name] if name in bundled else analyse(SYNTHETIC[name]())
+    svg = VIEWS[view](analysis)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    estimated = [box_of(t) for t in texts(parse(svg))]
+    fills = {}
+    for scheme, background in BACKGROUND.items():
+        page = chromium.new_page(device_scale_factor=1.5)
+        page.set_content(f'<body data-md-color-scheme="{scheme}" style="margin:0;background:{background}">{svg}</body>')
+        measured = page.locator("svg").evaluate(MEASURE)
+        page.locator("svg").screenshot(path=str(ARTIFACTS / f"{name}-{view}-{scheme}.png"))
+        page.close()
+        assert [m["text"] for m in measured] == [t.text for t in texts(parse(svg))]
+        for real, guess in zip(measured, estimated, strict=True):
+            # The layout's width estimate must hold in a real browser font, or its no-overlap proof is void.
+            assert guess.left - 0.5 <= real["left"] and real["right"] <= guess.right + 0.5, (real, guess)
+            on = real["box"] or background
+            assert contrast(real["fill"], on) >= 4.5, (scheme, real)
+        fills[scheme] = {m["fill"] for m in measured}
+    assert fills["default"].isdisjoint(fills["slate"])  # every text follows the palette toggle
+
+    width, height = (int(float(v)) + 1 for v in parse(svg).get("viewBox").split()[2:])
+    page = chromium.new_page(color_scheme="dark", viewport={"width": width, "height": height})  # follows the OS
+    path = ARTIFACTS / f"{name}-{view}.svg"
+    path.write_text(svg)
+    page.goto(path.as_uri())
+    background = page.locator("rect.bg").evaluate("r => getComputedStyle(r).fill")
+    for real in page.locator("svg").evaluate(MEASURE):
+        assert contrast(real["fill"], real["box"] or background) >= 4.5, real
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{view}-standalone-dark.png"))
+    page.close()

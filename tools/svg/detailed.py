@@ -10,6 +10,7 @@ towers, the paper's cross-GPU connections. Columns wrap into rows so wide networ
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -181,10 +182,14 @@ def layout_detailed(analysis: Analysis) -> Figure:
     rows = _rows(columns)
     content_w = max(sum(c.width for c in r) + COL_GAP * (len(r) - 1) for r in rows)
     families = {c.family for c in columns}
-    notes = ["volumes on a log2 scale: height H, depth W, width C; vectors: height N",
-             "kernel windows to scale in their input; dashed: what one output position sees"]
+    scales = [("volumes", "height H, depth W, width C") if len(c.shape) == 3 else ("vectors", "height N")
+              for c in columns]
+    notes = ["sizes on a log2 scale: " + "; ".join(f"{kind}: {axes}" for kind, axes in dict(scales).items())]
+    if any(_kernel(analysis, a, b) for a, b in itertools.pairwise(columns)):
+        notes.append("kernel windows to scale in their input; dashed: what one output position sees")
     if towers > 1:
-        notes.append(f"{towers} towers (one GPU each in the paper); lines between towers: layers that see all of them")
+        gpus = " (the paper's two GPUs)" if towers == 2 else ""
+        notes.append(f"{towers} towers, one per convolution group{gpus}; lines across towers: layers that see all")
     wraps = COL_GAP / 2 if len(rows) > 1 else 0  # the wrapping line turns down right of its row
     width = max(2 * MARGIN + INDENT + content_w + wraps, 2 * MARGIN + legend_width(families, notes))
     key, key_h = legend(families, MARGIN, MARGIN, width - 2 * MARGIN, notes)
