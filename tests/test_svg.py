@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -285,23 +286,41 @@ def test_deterministic_and_small(bundled, view):
 
 ARTIFACTS = ROOT / "test-artifacts" / "svg"
 MEASURE = """svg => [...svg.querySelectorAll('text')].map(t => {
-  const b = t.getBBox();
+  const b = t.getBBox(), x = b.x + b.width / 2, y = b.y + b.height / 2;
+  const rect = t.closest('g.layer, g.terminal')?.querySelector(':scope > rect.box');
+  const r = rect?.getBBox();
+  const inside = r && r.x <= x && x <= r.x + r.width && r.y <= y && y <= r.y + r.height;
   return {text: t.textContent, left: b.x, right: b.x + b.width, fill: getComputedStyle(t).fill,
-          box: t.closest('g.layer, g.terminal')?.querySelector(':scope > rect.box') ?
-               getComputedStyle(t.closest('g.layer, g.terminal').querySelector(':scope > rect.box')).fill : null,
-          cls: t.getAttribute('class')};
+          box: inside ? getComputedStyle(rect).fill : null};
 })"""
 
 
-def luminance(colour: str) -> float:
-    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", colour)[:3])
-    return sum(w * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4) for w, c in zip((0.2126, 0.7152, 0.0722),
-                                                                                                   (r, g, b), strict=True))
+def rgb(colour: str, under: str = "rgb(255, 255, 255)") -> tuple[float, ...]:
+    """A computed CSS colour as 0..1 RGB, composited over ``under`` when it is translucent (Material's are)."""
+    values = [float(v) for v in re.findall(r"[\d.]+", colour)]
+    alpha = values[3] if len(values) > 3 else 1.0
+    base = rgb(under) if alpha < 1 else (0, 0, 0)
+    return tuple(alpha * v / 255 + (1 - alpha) * b for v, b in zip(values[:3], base, strict=True))
 
 
-def contrast(a: str, b: str) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+def luminance(colour: tuple[float, ...]) -> float:
+    return sum(w * (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+               for w, c in zip((0.2126, 0.7152, 0.0722), colour, strict=True))
+
+
+def contrast(text: str, background: str) -> float:
+    """WCAG contrast ratio of a text colour on an (opaque) background colour."""
+    high, low = sorted((luminance(rgb(text, background)), luminance(rgb(background))), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def material_css() -> str:
+    """Material for MkDocs' own stylesheets, so the inlined SVG meets the real palette variables."""
+    import material
+
+    folder = Path(material.__file__).parent / "templates/assets/stylesheets"
+    return "".join(path.read_text() for pattern in ("main.*.min.css", "palette.*.min.css")
+                   for path in sorted(folder.glob(pattern)))
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +336,7 @@ def chromium():
         browser.close()
 
 
-BACKGROUND = {"default": "rgb(255, 255, 255)", "slate": "rgb(30, 33, 41)"}  # Material's page colours
+PLAIN_BACKGROUND = {"default": "#ffffff", "slate": "#1e2129"}
 
 
 @pytest.mark.browser
@@ -328,20 +347,22 @@ def test_in_chromium_widths_fit_estimates_and_both_themes_are_readable(chromium,
     svg = VIEWS[view](analysis)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     estimated = [box_of(t) for t in texts(parse(svg))]
-    fills = {}
-    for scheme, background in BACKGROUND.items():
+    fills: dict[str, set] = {"default": set(), "slate": set()}
+    for page_css, scheme in itertools.product(("plain", "material"), fills):
+        style = material_css() if page_css == "material" else f"body {{ background: {PLAIN_BACKGROUND[scheme]} }}"
         page = chromium.new_page(device_scale_factor=1.5)
-        page.set_content(f'<body data-md-color-scheme="{scheme}" style="margin:0;background:{background}">{svg}</body>')
+        page.set_content(f'<style>{style}</style><body data-md-color-scheme="{scheme}" style="margin:0">{svg}</body>')
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         measured = page.locator("svg").evaluate(MEASURE)
-        page.locator("svg").screenshot(path=str(ARTIFACTS / f"{name}-{view}-{scheme}.png"))
+        page.locator("svg").screenshot(path=str(ARTIFACTS / f"{name}-{view}-{page_css}-{scheme}.png"))
         page.close()
         assert [m["text"] for m in measured] == [t.text for t in texts(parse(svg))]
         for real, guess in zip(measured, estimated, strict=True):
             # The layout's width estimate must hold in a real browser font, or its no-overlap proof is void.
             assert guess.left - 0.5 <= real["left"] and real["right"] <= guess.right + 0.5, (real, guess)
             on = real["box"] or background
-            assert contrast(real["fill"], on) >= 4.5, (scheme, real)
-        fills[scheme] = {m["fill"] for m in measured}
+            assert contrast(real["fill"], on) >= 4.5, (page_css, scheme, real, on)
+        fills[scheme] |= {m["fill"] for m in measured}
     assert fills["default"].isdisjoint(fills["slate"])  # every text follows the palette toggle
 
     width, height = (int(float(v)) + 1 for v in parse(svg).get("viewBox").split()[2:])
