@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,12 @@ from .templating import header
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "by `python -m tools.generate`; do not edit"
 GENERATED_DIRS = ("alexnet/models", "docs/generated")
+# write_atomic's temporary files: ".<name>.<random>.tmp" beside the target. One left by a killed run is
+# removed by the next run once it is older than TEMP_GRACE_S (a younger one may belong to a live run).
+TEMP_PATTERN = ".*.tmp"
+TEMP_GRACE_S = 60
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the umask (there is no getter) so new files get the usual 0o644-style mode
 
 
 def spec_artifacts(analysis: Analysis) -> dict[str, str]:
@@ -119,6 +126,8 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
         for folder in GENERATED_DIRS:
             for path in sorted((root / folder).rglob("*")):
                 rel = path.relative_to(root).as_posix()
+                if path.match(TEMP_PATTERN):
+                    continue  # not an output: see leftover_temp_files
                 if path.is_file() and rel not in files and _is_generated(path):
                     result.orphans.append(rel)
     return result
@@ -150,6 +159,7 @@ def write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it 0o600; generated files are as readable as any other
         with os.fdopen(fd, "wb") as handle:
             handle.write(content.encode())
             handle.flush()
@@ -160,10 +170,20 @@ def write_atomic(path: Path, content: str) -> None:
         raise
 
 
+def leftover_temp_files(root: Path, targets: list[str], grace_s: float = TEMP_GRACE_S) -> list[Path]:
+    """Temporary files of an interrupted run (killed between creating and renaming one) beside ``targets``."""
+    now = time.time()
+    folders = sorted({(root / rel).parent for rel in targets})
+    return [path for folder in folders for path in sorted(folder.glob(TEMP_PATTERN))
+            if path.is_file() and now - path.stat().st_mtime > grace_s]
+
+
 def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> list[str]:
     """Write what changed; return the changed (or removed) paths."""
     result = plan(root, paths, max_params)
     changed = []
+    for leftover in leftover_temp_files(root, list(result.files)):
+        leftover.unlink(missing_ok=True)
     for rel, _why in stale(root, result.files):
         write_atomic(root / rel, result.files[rel])
         changed.append(rel)
