@@ -375,3 +375,14 @@ def test_in_chromium_widths_fit_estimates_and_both_themes_are_readable(chromium,
         assert contrast(real["fill"], real["box"] or background) >= 4.5, real
     page.screenshot(path=str(ARTIFACTS / f"{name}-{view}-standalone-dark.png"))
     page.close()
+
+
+def test_a_spec_edit_reaches_both_drawings(tmp_path):
+    from alexnet.spec import load_spec
+
+    edited = tmp_path / "alexnet.yaml"
+    edited.write_text((ROOT / "spec/alexnet.yaml").read_text().replace("out_channels: 96,", "out_channels: 64,", 1))
+    analysis = analyse(load_spec(edited))
+    for render in VIEWS.values():
+        shown = {t.text for t in texts(parse(render(analysis)))}
+        assert {"11x11 conv, 64, /4", "64x55x55"} <= shown and "96x55x55" not in shown

@@ -49,7 +49,7 @@ def features_px(features: int) -> float:
 
 @dataclass
 class _Volume:
-    """A cuboid: front face (x, top, w, h) and the depth offset (dx up-right); ``c`` is its centre height."""
+    """A cuboid: front face (x, top, w, h) and depth ``d``, drawn d px up and d px right."""
 
     x: float
     top: float
@@ -82,7 +82,7 @@ class _Volume:
         return self.x + self.w + u * self.d, self.top - u * self.d + v * self.h
 
 
-def _size(shape: tuple[int, ...], towers: int, family: str) -> tuple[float, float, float]:
+def _size(shape: tuple[int, ...], towers: int) -> tuple[float, float, float]:
     """(front width, front height, depth) of a tensor, one tower's share of the channels."""
     if len(shape) == 3:
         c, h, w = shape
@@ -130,7 +130,7 @@ def _columns(analysis: Analysis, towers: int) -> list[_Column]:
         if column.towers > 1:
             column.lines.append((f"{column.towers} towers x {column.shape[0] // column.towers}", "dim", "", LINE_SIZE))
         column.lines += [(layer_label(analysis, f), "label muted", f.name, LINE_SIZE) for f in column.followers]
-        sizes = _size(column.shape, column.towers, column.family)
+        sizes = _size(column.shape, column.towers)
         column.width = max(max(text_width(t, s) for t, _c, _l, s in column.lines), sizes[0] + sizes[2])
     return columns
 
@@ -182,14 +182,7 @@ def layout_detailed(analysis: Analysis) -> Figure:
     rows = _rows(columns)
     content_w = max(sum(c.width for c in r) + COL_GAP * (len(r) - 1) for r in rows)
     families = {c.family for c in columns}
-    scales = [("volumes", "height H, depth W, width C") if len(c.shape) == 3 else ("vectors", "height N")
-              for c in columns]
-    notes = ["sizes on a log2 scale: " + "; ".join(f"{kind}: {axes}" for kind, axes in dict(scales).items())]
-    if any(_kernel(analysis, a, b) for a, b in itertools.pairwise(columns)):
-        notes.append("kernel windows to scale in their input; dashed: what one output position sees")
-    if towers > 1:
-        gpus = " (the paper's two GPUs)" if towers == 2 else ""
-        notes.append(f"{towers} towers, one per convolution group{gpus}; lines across towers: layers that see all")
+    notes = _notes(analysis, columns, towers)
     wraps = COL_GAP / 2 if len(rows) > 1 else 0  # the wrapping line turns down right of its row
     width = max(2 * MARGIN + INDENT + content_w + wraps, 2 * MARGIN + legend_width(families, notes))
     key, key_h = legend(families, MARGIN, MARGIN, width - 2 * MARGIN, notes)
@@ -198,28 +191,8 @@ def layout_detailed(analysis: Analysis) -> Figure:
     top = MARGIN + key_h + 14
     bottoms = []
     for row in rows:
-        tower_h = max((_size(c.shape, c.towers, c.family)[1] + _size(c.shape, c.towers, c.family)[2]
-                       for c in row if c.towers > 1), default=0)
-        single_h = max((_size(c.shape, 1, c.family)[1] + _size(c.shape, 1, c.family)[2]
-                        for c in row if c.towers == 1), default=0)
-        stack_h = max(towers * (tower_h + LANE_GAP), single_h + LANE_GAP)
-        x = MARGIN + INDENT
-        block_top = top + stack_h + 4
-        for column in row:
-            column.x = x
-            centre = x + column.width / 2
-            w, h, d = _size(column.shape, column.towers, column.family)
-            for t in range(column.towers):
-                mid = top + stack_h * (t + 0.5) / column.towers + d / 2  # centre the cuboid, depth included
-                column.volumes.append(_Volume(centre - (w + d) / 2, mid - h / 2, w, h, d, column.family))
-            y = block_top
-            for text, cls, follower, size in column.lines:
-                y += LINE_HEIGHT
-                column.texts.append((Text(centre, y, text, size, cls, "middle"), follower))
-            x += column.width + COL_GAP
-        bottom = block_top + max(len(c.lines) for c in row) * LINE_HEIGHT + 6
-        bottoms.append(bottom)
-        top = bottom + ROW_GAP + 5 * towers
+        bottoms.append(_place_row(row, top, towers))
+        top = bottoms[-1] + ROW_GAP + 5 * towers  # room for one wrapping line per tower
 
     row_of = {id(c): i for i, r in enumerate(rows) for c in r}
     for index, column in enumerate(columns):
@@ -242,6 +215,42 @@ def layout_detailed(analysis: Analysis) -> Figure:
     height = bottoms[-1] + MARGIN
     return Figure(spec.name, "detailed", width, height, title=f"{spec.title}: tensor volumes",
                   desc=_describe(analysis, columns, towers), groups=groups)
+
+
+def _notes(analysis: Analysis, columns: list[_Column], towers: int) -> list[str]:
+    """The legend's notes: the scales in use, the kernel windows and the towers, when there are any."""
+    scales = {"volumes": "height H, depth W, width C"} if any(len(c.shape) == 3 for c in columns) else {}
+    if any(len(c.shape) == 1 for c in columns):
+        scales["vectors"] = "height N"
+    notes = ["sizes on a log2 scale: " + "; ".join(f"{kind}: {axes}" for kind, axes in scales.items())]
+    if any(_kernel(analysis, a, b) for a, b in itertools.pairwise(columns)):
+        notes.append("kernel windows to scale in their input; dashed: what one output position sees")
+    if towers > 1:
+        gpus = " (the paper's two GPUs)" if towers == 2 else ""
+        notes.append(f"{towers} towers, one per convolution group{gpus}; lines across towers: layers that see all")
+    return notes
+
+
+def _place_row(row: list[_Column], top: float, towers: int) -> float:
+    """Place a row's volumes (towers in lanes, single volumes centred across them) and text; return its bottom."""
+    tower_h = max((sum(_size(c.shape, c.towers)[1:]) for c in row if c.towers > 1), default=0)
+    single_h = max((sum(_size(c.shape, 1)[1:]) for c in row if c.towers == 1), default=0)
+    stack_h = max(towers * (tower_h + LANE_GAP), single_h + LANE_GAP)
+    block_top = top + stack_h + 4
+    x = MARGIN + INDENT
+    for column in row:
+        column.x = x
+        centre = x + column.width / 2
+        w, h, d = _size(column.shape, column.towers)
+        for t in range(column.towers):
+            mid = top + stack_h * (t + 0.5) / column.towers + d / 2  # centres the cuboid, depth included
+            column.volumes.append(_Volume(centre - (w + d) / 2, mid - h / 2, w, h, d, column.family))
+        y = block_top
+        for text, cls, follower, size in column.lines:
+            y += LINE_HEIGHT
+            column.texts.append((Text(centre, y, text, size, cls, "middle"), follower))
+        x += column.width + COL_GAP
+    return block_top + max(len(c.lines) for c in row) * LINE_HEIGHT + 6
 
 
 def _links(analysis: Analysis, a: _Column, b: _Column, row_of: dict, bottoms: list[float]) -> list:

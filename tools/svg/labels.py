@@ -37,7 +37,7 @@ def layer_label(analysis: Analysis, row: Row) -> str:
     layer = layer_of(analysis, row)
     kind = row.kind
     if kind == "conv":
-        text = f"{fmt_pair(layer.kernel_size)} conv, {layer.out_channels}{_stride(layer.stride)}"
+        text = f"{fmt_pair(layer.kernel_size)} conv, {row.output[0]}{_stride(layer.stride)}"
         if layer.dilation != (1, 1):
             text += f", dilation {fmt_stride(layer.dilation)}"
         return text + (f", {layer.groups} groups" if layer.groups > 1 else "")
@@ -47,7 +47,7 @@ def layer_label(analysis: Analysis, row: Row) -> str:
     if kind == "adaptive_avgpool":
         return f"adaptive avg pool, to {fmt_pair(layer.output_size)}"
     if kind == "linear":
-        return f"fc, {layer.out_features}"
+        return f"fc, {row.output[0]}"
     if kind == "dropout":
         return f"dropout {layer.p:g}"
     if kind == "lrn":
