@@ -35,8 +35,14 @@ def build_site(destination: Path, cwd: Path = ROOT) -> Path:
     """`mkdocs build --strict` of the checkout at ``cwd`` into ``destination``; AssertionError with its log."""
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(destination)],
                             cwd=cwd, env=mkdocs_env(cwd), capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
-    assert result.returncode == 0, f"mkdocs build --strict failed ({result.returncode}):\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"mkdocs build --strict failed ({result.returncode}):\n{build_problems(result.stderr)}"
     return destination
+
+
+def build_problems(log: str) -> str:
+    """MkDocs' warnings and errors first (strict mode aborts on them), then the end of the log (a traceback)."""
+    flagged = [line for line in log.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    return "\n".join([*flagged[:40], "...", log[-2500:]])
 
 
 def free_port() -> int:

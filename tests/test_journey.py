@@ -76,6 +76,8 @@ def journey(tmp_path_factory) -> dict:
     edit_conv1(repo, 96, 64)
     check_before = run_python("-m", "tools.generate", "--check", cwd=repo)
     generated = run_python("-m", "tools.generate", cwd=repo)
+    if generated.returncode != 0:  # nothing downstream can be checked
+        pytest.fail(f"python -m tools.generate failed after the edit:\n{generated.stderr[-4000:]}")
     check_after = run_python("-m", "tools.generate", "--check", cwd=repo)
     return {"repo": repo, "before": before, "after": analysis_of(repo), "originals": originals,
             "check_before": check_before, "generated": generated, "check_after": check_after}

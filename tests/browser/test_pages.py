@@ -12,7 +12,7 @@ import pytest
 from alexnet.analysis import fmt_nchw, fmt_shape
 from tests.browser.conftest import BROWSER
 from tests.browser.probe import Visit, broken_images, text_contrasts
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SPEC_NAMES
 from tests.site_helpers import ALEXNET_PAGE, expected_table, page_urls, parameter_tables, table_as_tuples
 from tools.render_markdown import table_rows
 
@@ -84,17 +84,23 @@ def test_alexnet_diagram_is_visible_and_its_text_is_in_the_dom(site_url: str, br
     assert_clean(seen)
 
 
-def test_alexnet_parameter_table_equals_the_analysis(site_url: str, browse, analyses):
-    seen = browse(site_url).visit(url_of(site_url, ALEXNET_PAGE))
-    tables = [table_as_tuples(t) for t in parameter_tables(seen.page.content())]
-    analysis = analyses["alexnet"]
-    expected = (expected_table(table_rows(analysis)),
-                (analysis.total_weights, analysis.total_biases, analysis.total_params, analysis.total_macs))
-    assert tables, "no parameter table on the AlexNet page"
-    for layers, total in tables:
-        assert layers == expected[0]
-        assert total == expected[1]
-    assert_clean(seen)
+def spec_pages() -> dict[str, str]:
+    """Pages that show a spec's parameter table: the AlexNet page and one generated page per spec."""
+    return {ALEXNET_PAGE: "alexnet", **{f"generated/{name}/index.html": name for name in SPEC_NAMES}}
+
+
+def test_parameter_tables_equal_the_analysis(site_url: str, browse, analyses):
+    site = browse(site_url)
+    for rel, name in spec_pages().items():
+        seen = site.visit(url_of(site_url, rel))
+        tables = [table_as_tuples(t) for t in parameter_tables(seen.page.content())]
+        analysis = analyses[name]
+        assert tables, f"no parameter table on {rel}"
+        for layers, total in tables:
+            assert layers == expected_table(table_rows(analysis)), f"{rel}: rows differ from the analysis of {name}"
+            assert total == (analysis.total_weights, analysis.total_biases, analysis.total_params, analysis.total_macs)
+        assert_clean(seen)
+        seen.page.close()
 
 
 def test_lrn_formula_is_rendered_as_math(site_url: str, browse):
