@@ -82,7 +82,15 @@ def hostile_spec() -> Spec:
     return spec.model_copy(update={"title": "<script>alert('x')</script> & \"q\" ]]> <!-- --> <b>"})
 
 
-SYNTHETIC = {"deep": deep_spec, "mlp": mlp_spec, "towers": four_tower_spec, "hostile": hostile_spec}
+def clashing_names_spec() -> Spec:
+    """Layers named like the drawing's own ids (title, desc, input, output) and like its CSS classes."""
+    layers = [{"name": "input", "kind": "conv", "out_channels": 4, "kernel_size": 3},
+              {"name": "title", "kind": "relu"}, {"name": "desc", "kind": "maxpool", "kernel_size": 2},
+              {"name": "layer", "kind": "flatten"}, {"name": "output", "kind": "linear", "out_features": 2}]
+    return spec_from({"features": layers}, [1, 10, 10], 2, name="clash")
+
+
+SYNTHETIC = {"clash": clashing_names_spec, "deep": deep_spec, "mlp": mlp_spec, "towers": four_tower_spec, "hostile": hostile_spec}
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +264,14 @@ def test_four_towers_and_a_vector_network(bundled):
     for render in VIEWS.values():
         shown = {t.text for t in texts(parse(render(mlp)))}
         assert {"20", "32", "3", "fc, 32", "fc, 3"} <= shown
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_ids_are_unique_even_for_layers_named_like_them(view):
+    root = parse(VIEWS[view](analyse(clashing_names_spec())))
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)) and {f"clash-{view}-title", f"clash-{view}-layer-title"} <= set(ids)
+    assert root.get("aria-labelledby") == f"clash-{view}-title"
 
 
 @pytest.mark.parametrize("view", VIEWS)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from alexnet.analysis import Analysis, Row, fmt_nchw
 
-from .figure import Figure, Group, Text, arrow_head, line, rect, text_width
+from .figure import Figure, Group, Text, arrow_head, layer_id, line, rect, terminal_id, text_width
 from .labels import ACTIVATIONS, FAMILY_OF_KIND, layer_label, layer_title
 from .legend import legend, legend_width
 
@@ -78,13 +78,13 @@ def layout_compact(analysis: Analysis) -> Figure:
         return [line(cx, top, cx, top + GAP - 1, "edge"), arrow_head(cx, top + GAP, "down", "edge-head"),
                 Text(cx + SHAPE_OFFSET, _baseline(top, GAP, SHAPE_SIZE), shape, SHAPE_SIZE, "shape")]
 
-    def terminal(top: float, label: str, layer_id: str) -> Group:
+    def terminal(top: float, which: str) -> Group:
         return Group([rect(x_box, top, box_w, BOX_H, "box k-io", 6),
-                      Text(label_cx, _baseline(top, BOX_H, LABEL_SIZE), label, LABEL_SIZE, "label", "middle")],
-                     cls="terminal", id=prefix + layer_id)
+                      Text(label_cx, _baseline(top, BOX_H, LABEL_SIZE), which, LABEL_SIZE, "label", "middle")],
+                     cls="terminal", id=terminal_id(prefix, which))
 
     y = MARGIN + key_h + 6
-    first = terminal(y, "input", "input")
+    first = terminal(y, "input")
     first.items += arrow(y + BOX_H, shapes[0])
     groups = [key, first]
     y += BOX_H + GAP
@@ -95,19 +95,19 @@ def layout_compact(analysis: Analysis) -> Figure:
         group = Group([rect(x_box, y, box_w, BOX_H, f"box k-{family}", 6),
                        Text(label_cx, base, labels[row.name], LABEL_SIZE, "label", "middle"),
                        Text(x_box - NAME_GAP, _baseline(y, BOX_H, NAME_SIZE), row.display, NAME_SIZE, "name", "end")],
-                      cls="layer", layer=row.name, id=prefix + row.name, title=layer_title(analysis, row))
+                      cls="layer", layer=row.name, id=layer_id(prefix, row.name), title=layer_title(analysis, row))
         if box.badge:
             badge = box.badge
             bx = x_box + box_w - BOX_PAD / 2 - badge_w
             group.items.append(Group([rect(bx, y + 6, badge_w, BOX_H - 12, "box k-act", 7),
                                       Text(bx + badge_w / 2, _baseline(y + 6, BOX_H - 12, BADGE_SIZE),
                                            layer_label(analysis, badge), BADGE_SIZE, "badge", "middle")],
-                                     cls="layer", layer=badge.name, id=prefix + badge.name,
+                                     cls="layer", layer=badge.name, id=layer_id(prefix, badge.name),
                                      title=layer_title(analysis, badge)))
         group.items += arrow(y + BOX_H, fmt_nchw(box.output))
         groups.append(group)
         y += BOX_H + GAP
-    groups.append(terminal(y, "output", "output"))
+    groups.append(terminal(y, "output"))
     height = y + BOX_H + MARGIN
     return Figure(spec.name, "compact", width, height, title=f"{spec.title}: layer by layer",
                   desc=_describe(analysis, boxes, labels), groups=groups)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from alexnet.analysis import Analysis, Row, fmt_nchw
 
-from .figure import Figure, Group, Text, arrow_head, line, polygon, polyline, rect, text_width
+from .figure import Figure, Group, Text, arrow_head, layer_id, line, polygon, polyline, rect, terminal_id, text_width
 from .labels import FAMILY_OF_KIND, layer_label, layer_of, layer_title
 from .legend import legend, legend_width
 
@@ -203,14 +203,14 @@ def layout_detailed(analysis: Analysis) -> Figure:
         for text_item, layer in column.texts:
             if layer:
                 follower = next(f for f in column.followers if f.name == layer)
-                items.append(Group([text_item], cls="layer", layer=layer, id=prefix + layer,
+                items.append(Group([text_item], cls="layer", layer=layer, id=layer_id(prefix, layer),
                                    title=layer_title(analysis, follower)))
             else:
                 items.append(text_item)
         if column.row is None:
-            groups.append(Group(items, cls="terminal", id=prefix + "input"))
+            groups.append(Group(items, cls="terminal", id=terminal_id(prefix, "input")))
         else:
-            groups.append(Group(items, cls="layer", layer=column.row.name, id=prefix + column.row.name,
+            groups.append(Group(items, cls="layer", layer=column.row.name, id=layer_id(prefix, column.row.name),
                                 title=layer_title(analysis, column.row)))
     height = bottoms[-1] + MARGIN
     return Figure(spec.name, "detailed", width, height, title=f"{spec.title}: tensor volumes",

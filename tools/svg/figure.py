@@ -107,6 +107,15 @@ def arrow_head(x: float, y: float, direction: str, cls: str, size: float = 5) ->
     return polygon(points, cls)
 
 
+def layer_id(prefix: str, layer: str) -> str:
+    """Layer ids get their own namespace, so a layer called ``title`` or ``input`` clashes with nothing."""
+    return f"{prefix}layer-{layer}"
+
+
+def terminal_id(prefix: str, which: str) -> str:
+    return f"{prefix}io-{which}"
+
+
 @dataclass
 class Group:
     """A ``<g>``; ``layer`` names the spec layer it draws (``data-layer``), ``title`` is its tooltip."""
