@@ -55,6 +55,16 @@ def _section_name(name: str) -> str:
 SectionName = Annotated[str, AfterValidator(_section_name)]
 
 
+# Module-level names of a generated model (tools/templates/model.py.j2) that the class would overwrite.
+GENERATED_MODULE_NAMES = frozenset({"SPEC", "INPUT_SHAPE", "LocalResponseNorm"})
+
+
+def _class_name(name: str) -> str:
+    if name in GENERATED_MODULE_NAMES:
+        raise ValueError(f"{name!r} is already a name in the generated module: choose another")
+    return name
+
+
 def _input_shape(shape: list[int]) -> list[int]:
     if len(shape) == 2:
         raise ValueError("expected [channels, height, width] or [features], got two sizes")
@@ -197,7 +207,7 @@ class Spec(_Strict):
                                description="Must equal the file name without .yaml.")]
     title: Text
     description: Annotated[str, Field(pattern=PLAIN_TEXT, max_length=400)] = ""
-    class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64)]
+    class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64), AfterValidator(_class_name)]
     input: Annotated[list[Positive], Field(min_length=1, max_length=3,
                                            description="[channels, height, width] or [features]."),
                      AfterValidator(_input_shape)]
