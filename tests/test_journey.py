@@ -28,6 +28,8 @@ SPEC = "spec/alexnet.yaml"
 MODEL = "alexnet/models/alexnet.py"
 TABLE = "docs/generated/alexnet/parameters.md"
 SVG = "docs/generated/alexnet/architecture.svg"
+SVG_DETAILED = "docs/generated/alexnet/architecture-detailed.svg"
+SPEC_PAGE = "generated/alexnet/index.html"  # the generated per-spec page
 COMPARISON = "docs/generated/comparison.md"
 
 
@@ -72,7 +74,7 @@ def journey(tmp_path_factory) -> dict:
     """Run the journey once; the tests below each check one place where the change must show."""
     repo = copy_repo(tmp_path_factory.mktemp("journey") / "repo")
     before = analysis_of(repo)
-    originals = {rel: (repo / rel).read_text() for rel in (MODEL, TABLE, SVG, COMPARISON) if (repo / rel).exists()}
+    originals = {rel: (repo / rel).read_text() for rel in (MODEL, TABLE, SVG, SVG_DETAILED, COMPARISON) if (repo / rel).exists()}
     edit_conv1(repo, 96, 64)
     check_before = run_python("-m", "tools.generate", "--check", cwd=repo)
     generated = run_python("-m", "tools.generate", cwd=repo)
@@ -93,7 +95,7 @@ def test_the_edit_changes_the_analysis(journey):
 def test_check_fails_before_regeneration_and_passes_after(journey):
     before, generated, after = journey["check_before"], journey["generated"], journey["check_after"]
     assert before.returncode == 1, before.stdout + before.stderr
-    for rel in (MODEL, TABLE, *([SVG] if SVG in journey["originals"] else [])):
+    for rel in (MODEL, TABLE, SVG, SVG_DETAILED):
         assert f"stale: {rel}" in before.stdout, f"--check did not name {rel}:\n{before.stdout}"
     assert generated.returncode == 0, generated.stderr
     assert f"wrote {MODEL}" in generated.stdout and f"wrote {TABLE}" in generated.stdout
@@ -119,10 +121,11 @@ def test_table_equals_the_analysis_of_the_edited_spec(journey):
     assert any(row[0] == "Conv1" and "x64" in row[1] and row[2].startswith("64x") for row in table)
 
 
-def test_svg_shows_64(journey):
-    path = journey["repo"] / SVG
-    assert path.exists(), f"{SVG} is not generated"
-    texts, old_texts = svg_texts(path.read_text()), svg_texts(journey["originals"][SVG])
+@pytest.mark.parametrize("svg", [SVG, SVG_DETAILED])
+def test_svg_shows_64(journey, svg):
+    path = journey["repo"] / svg
+    assert path.exists() and svg in journey["originals"], f"{svg} is not generated"
+    texts, old_texts = svg_texts(path.read_text()), svg_texts(journey["originals"][svg])
     conv1_before = next(r for r in journey["before"].rows if r.name == "conv1")
     conv1_after = next(r for r in journey["after"].rows if r.name == "conv1")
     shown = "\n".join(texts)
@@ -162,18 +165,18 @@ def test_generated_model_has_the_table_total(journey):
 
 def test_built_site_shows_64_and_the_new_totals(journey, tmp_path):
     site = build_site(tmp_path / "site", cwd=journey["repo"])
-    page = site / ALEXNET_PAGE
-    assert page.exists(), f"no {ALEXNET_PAGE} in the built site"
-    html = page.read_text()
     before, after = journey["before"], journey["after"]
-    tables = [table_as_tuples(t) for t in parameter_tables(html)]
-    assert tables, f"no parameter table on {ALEXNET_PAGE}"
     new = (expected_table(table_rows(after)),
            (after.total_weights, after.total_biases, after.total_params, after.total_macs))
-    assert new in tables
-    assert num(after.total_params) in html
     conv1 = next(r for r in after.rows if r.name == "conv1")
-    assert fmt_nchw(conv1.output) in html or fmt_shape(conv1.output) in html
+    for rel in (ALEXNET_PAGE, SPEC_PAGE):
+        page = site / rel
+        assert page.exists(), f"no {rel} in the built site"
+        html = page.read_text()
+        tables = [table_as_tuples(t) for t in parameter_tables(html)]
+        assert new in tables, f"{rel} does not show the table of the edited spec"
+        assert num(after.total_params) in html
+        assert fmt_nchw(conv1.output) in html or fmt_shape(conv1.output) in html
     old_layers = expected_table(table_rows(before))
     stale_pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if any(layers == old_layers for layers, _ in map(table_as_tuples, parameter_tables(p.read_text())))]
