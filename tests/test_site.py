@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tools import render_bibliography as bib
 from tools.render_markdown import table_rows
 from tools.render_site import facts, render_lrn_usage, seed_errors
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]  # one build, one worker
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,7 @@ def site(tmp_path_factory) -> Path:
     from tests.site_helpers import build_site
 
     repo = copy_repo(tmp_path_factory.mktemp("site") / "repo")
+    shutil.rmtree(repo / ".cache", ignore_errors=True)  # execute the notebook, do not reuse a cached run
     return build_site(repo / "site", cwd=repo)
 
 
@@ -229,7 +231,7 @@ def _load_hook(root: Path = ROOT):
     return module
 
 
-def test_hook_regenerates_only_what_changed_and_lists_spec_pages(repo_copy: Path):
+def test_hook_regenerates_only_what_changed_lists_spec_pages_and_keys_the_notebook_cache(repo_copy: Path):
     script = r"""
 import json, sys
 from pathlib import Path
@@ -247,13 +249,15 @@ def run():
 before = mtimes()
 config = run()
 unchanged = mtimes() == before
+cache_before = config.plugins["mkdocs-jupyter"].config["cache_dir"]
 spec = Path("spec/alexnet.yaml")
 spec.write_text(spec.read_text().replace("out_channels: 96,", "out_channels: 64,", 1))
-run()
+cache_after = run().plugins["mkdocs-jupyter"].config["cache_dir"]
 after = mtimes()
 changed = sorted(p for p in after if after[p] != before.get(p))
 nav = [item for item in config["nav"] if isinstance(item, dict) and "The three AlexNets" in item][0]
-print(json.dumps({"unchanged": unchanged, "changed": changed, "nav": nav["The three AlexNets"]}))
+print(json.dumps({"unchanged": unchanged, "changed": changed, "nav": nav["The three AlexNets"],
+                  "cache": [cache_before, cache_after]}))
 """
     result = run_python("-c", script, cwd=repo_copy)
     assert result.returncode == 0, result.stderr
@@ -265,3 +269,5 @@ print(json.dumps({"unchanged": unchanged, "changed": changed, "nav": nav["The th
     pages = [next(iter(entry.values())) if isinstance(entry, dict) else entry for entry in out["nav"]]
     assert pages[1:] == [f"generated/{name}/index.md" for name in SPEC_NAMES]
     assert "64x3x11x11" in (repo_copy / "docs/generated/alexnet/parameters.md").read_text()
+    cache_before, cache_after = out["cache"]
+    assert cache_before != cache_after, "the notebook's cached outputs would survive a spec change"

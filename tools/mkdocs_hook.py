@@ -2,6 +2,8 @@
 
 - on_config: run the generator (it writes only files whose content changed, so serve does not rebuild
   forever) and list one page per spec under "The three AlexNets", so a new spec/<name>.yaml gets a page.
+- on_config also keys mkdocs-jupyter's cache on the specs and the library code: its own key is the
+  notebook text only, so the executed outputs would go stale when a spec changes.
 - on_page_markdown: turn `[@key]` citations into footnotes from docs/bibliography.yaml.
 - on_page_content: drop the CDN scripts mkdocs-jupyter's template adds (MathJax, mermaid): the site
   makes no request outside its origin, and notebooks here use no math or mermaid output.
@@ -9,9 +11,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -48,7 +52,24 @@ def on_config(config):
         log.info("regenerated %s", rel)
     titles = {a.spec.name: a.spec.title for a in generate.load_all(generate.spec_paths(ROOT), ROOT)}
     _add_spec_pages(config["nav"], titles)
+    _key_notebook_cache(config)
     return config
+
+
+def _key_notebook_cache(config) -> None:
+    """Point mkdocs-jupyter's cache at a folder named after what the notebook reads; drop older folders."""
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is None or not jupyter.config["cache"]:
+        return
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.glob("spec/*.yaml"), *ROOT.glob("alexnet/**/*.py")]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    base = Path(jupyter.config["cache_dir"])
+    base = base if base.is_absolute() else ROOT / base
+    jupyter.config["cache_dir"] = str(base / digest.hexdigest()[:16])
+    for old in base.glob("*"):
+        if old.is_dir() and old.name != digest.hexdigest()[:16]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _add_spec_pages(nav: list | None, titles: dict[str, str]) -> None:
