@@ -8,8 +8,10 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 import alexnet
-from alexnet.analysis import Analysis
+from alexnet.analysis import Analysis, analyse
 from alexnet.pretrained import WeightsMismatchError, check_compatible, load_torchvision_weights
+from alexnet.spec import load_spec
+from tests.conftest import ROOT as ROOT_DIR
 from tests.conftest import SPEC_NAMES
 
 BATCH = 2  # more than one image, so per-image and per-batch counts cannot be confused
@@ -138,3 +140,55 @@ def test_paper_spec_has_caffe_bvlc_blob_shapes():
     assert blobs == CAFFE_BVLC_BLOBS
     groups = [m.groups for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert groups == [1, 2, 1, 2, 2]  # conv2, conv4, conv5 see one GPU's maps
+
+
+# --- docs/generated/comparison.md: every spec side by side, derived from the specs ---------------------------
+
+def comparison_cells(text: str, first_cell: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"| {first_cell} |"))
+    return [cell.strip() for cell in line.strip().strip("|").split("|")][1:]
+
+
+def test_comparison_per_layer_and_totals_equal_the_analyses(analyses):
+    from tools.render_comparison import render_comparison
+
+    ordered = [analyses[name] for name in SPEC_NAMES]
+    text = render_comparison(ordered)
+    assert text == (ROOT_DIR / "docs/generated/comparison.md").read_text()
+    for column, analysis in enumerate(ordered):
+        for row in analysis.rows:
+            if row.in_table:
+                cells = comparison_cells(text, row.display)
+                assert cells[2 * column: 2 * column + 2] == [f"{row.params:,}", f"{row.macs:,}"], row.display
+        total = comparison_cells(text, "**Total**")[2 * column: 2 * column + 2]
+        assert total == [f"**{analysis.total_params:,}**", f"**{analysis.total_macs:,}**"]
+
+
+def test_comparison_takes_in_a_new_spec(analyses, tmp_path):
+    """A spec added to spec/ gets its own column; its differences are derived, not typed."""
+    from tools.render_comparison import render_comparison
+
+    text = (ROOT_DIR / "spec/alexnet.yaml").read_text().replace("name: alexnet\n", "name: variant\n")
+    text = text.replace("{name: conv3, display: Conv3, kind: conv, out_channels: 384,",
+                        "{name: conv3, display: Conv3_g*, kind: conv, out_channels: 384, groups: 4,")
+    text = text.replace("{name: drop2, kind: dropout, p: 0.5}", "{name: drop2, kind: dropout, p: 0.25}")
+    text = text.replace("- {name: norm2, kind: lrn", "- {name: bn2, kind: batchnorm}\n    # - {name: norm2, kind: lrn")
+    (tmp_path / "variant.yaml").write_text(text)
+    variant = analyse(load_spec(tmp_path / "variant.yaml"))
+    rendered = render_comparison([analyses["alexnet"], variant])
+    assert "| `alexnet` | `variant` |" in rendered
+    assert comparison_cells(rendered, "**Grouped convolutions**") == ["none", r"Conv3\_g\*: 4 groups"]
+    assert comparison_cells(rendered, "**Dropout**")[1] == "p=0.5 after relu6, before FC2; p=0.25 after relu7, before FC3"
+    assert comparison_cells(rendered, "**Local response normalization**")[1].startswith("after relu1, before Pool1 (")
+    assert comparison_cells(rendered, "Input (C x H x W) (same in all)") == ["3x224x224", "3x224x224"]
+    bn2 = variant.row("bn2")  # batch norm has parameters, so it is a row of its own
+    assert comparison_cells(rendered, "bn2") == ["-", "-", f"{bn2.params:,}", "0"]
+    assert comparison_cells(rendered, r"Conv3\_g\*") == ["-", "-", f"{variant.row('conv3').params:,}",
+                                                        f"{variant.row('conv3').macs:,}"]
+
+
+def test_merge_orders_keeps_each_sequence_order():
+    from tools.render_comparison import _merge_orders
+
+    assert _merge_orders([["a", "b", "d"], ["a", "c", "d", "e"], ["x", "b"]]) == ["a", "x", "b", "c", "d", "e"]
+    assert _merge_orders([["a", "b"], ["n", "a", "m", "b", "z"]]) == ["n", "a", "m", "b", "z"]

@@ -22,6 +22,7 @@ from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
 from alexnet.source import SpecError
 from alexnet.spec import load_spec, schema
 
+from .render_comparison import render_comparison
 from .render_markdown import render_parameters
 from .render_python import render_model
 from .render_site import (
@@ -69,6 +70,7 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/seed-errors.md": render_seed_errors(analyses),
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
+        "docs/generated/comparison.md": render_comparison(analyses),
     }
 
 

@@ -1,0 +1,154 @@
+"""Every spec side by side: what differs between the networks, and per-layer parameters and MACs.
+
+Generic on purpose: the rows come from the specs (layers aligned by their table label, ``display``),
+so a spec added to spec/ joins the comparison with no change here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from alexnet.analysis import Analysis, Row, fmt_nchw
+
+from .templating import environment, header
+
+POOLS = {"maxpool": "max", "avgpool": "average", "adaptive_avgpool": "adaptive average"}
+
+
+def render_comparison(analyses: list[Analysis]) -> str:
+    columns = [{"name": a.spec.name, "title": a.spec.title} for a in analyses]
+    return environment().get_template("comparison.md.j2").render(
+        header=header(None, "<!--", "spec/*.yaml"),
+        columns=columns,
+        aspects=aspects(analyses),
+        layers=layer_rows(analyses),
+        totals=[{"params": a.total_params, "macs": a.total_macs} for a in analyses],
+    )
+
+
+def aspects(analyses: list[Analysis]) -> list[dict]:
+    """The architectural differences, one row per aspect, one plain-text cell per spec."""
+    described = {
+        "Input (C x H x W)": lambda a: fmt_nchw(a.input),
+        "Conv output channels": lambda a: ", ".join(str(layer.out_channels) for layer in _layers(a, "conv")),
+        "Conv kernel / stride / padding": _conv_geometry,
+        "Grouped convolutions": _groups,
+        "Local response normalization": _lrn,
+        "Pooling": _pooling,
+        "Dropout": _dropout,
+        "Initialization": _init,
+    }
+    rows = []
+    for label, describe in described.items():
+        cells = [describe(a) for a in analyses]
+        rows.append({"label": label, "cells": cells, "differs": len(set(cells)) > 1})
+    return rows
+
+
+def layer_rows(analyses: list[Analysis]) -> list[dict]:
+    """Parameter-table rows of all specs, aligned by label; ``None`` where a spec has no such layer."""
+    keyed = [_keyed_rows(a) for a in analyses]
+    merged = _merge_orders([list(rows) for rows in keyed])
+    return [{"label": key[0], "cells": [rows.get(key) for rows in keyed]} for key in merged]
+
+
+def _keyed_rows(analysis: Analysis) -> dict[tuple[str, int], Row]:
+    """Table rows by (label, occurrence): a label used twice in one spec stays two rows."""
+    seen: Counter = Counter()
+    keyed = {}
+    for row in analysis.rows:
+        if row.in_table:
+            keyed[(row.display, seen[row.display])] = row
+            seen[row.display] += 1
+    return keyed
+
+
+def _merge_orders(sequences: list[list]) -> list:
+    """One order holding every item and keeping each sequence's order: an item not yet placed goes just
+    before the next item of its sequence that is (so Pool3, AvgPool, FC1 reads as in the network)."""
+    merged: list = []
+    for sequence in sequences:
+        for i, item in enumerate(sequence):
+            if item not in merged:
+                later = next((merged.index(x) for x in sequence[i + 1:] if x in merged), len(merged))
+                merged.insert(later, item)
+    return merged
+
+
+def _layers(analysis: Analysis, kind: str) -> list:
+    return [layer for _, _, layer in analysis.spec.layers() if layer.kind == kind]
+
+
+def _label(analysis: Analysis, name: str) -> str:
+    return analysis.row(name).display
+
+
+def _where(analysis: Analysis, name: str) -> str:
+    """``after relu1, before pool1``: a layer's place by its neighbours."""
+    names = [r.name for r in analysis.rows]
+    i = names.index(name)
+    before = f"after {_label(analysis, names[i - 1])}" if i else "at the input"
+    after = f"before {_label(analysis, names[i + 1])}" if i + 1 < len(names) else "at the output"
+    return f"{before}, {after}"
+
+
+def _size(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _conv_geometry(analysis: Analysis) -> str:
+    return ", ".join(f"{_size(c.kernel_size)}/{_size(c.stride)}/{_size(c.padding)}" for c in _layers(analysis, "conv"))
+
+
+def _groups(analysis: Analysis) -> str:
+    grouped = [c for c in _layers(analysis, "conv") if c.groups > 1]
+    if not grouped:
+        return "none"
+    by_groups: dict[int, list[str]] = {}
+    for conv in grouped:
+        by_groups.setdefault(conv.groups, []).append(_label(analysis, conv.name))
+    return "; ".join(f"{', '.join(labels)}: {groups} groups" for groups, labels in by_groups.items())
+
+
+def _lrn(analysis: Analysis) -> str:
+    layers = _layers(analysis, "lrn")
+    if not layers:
+        return "none"
+    settings = [f"n={n.size}, alpha={_number(n.alpha)}, beta={_number(n.beta)}, k={_number(n.k)}, "
+                f"{n.convention} convention" for n in layers]
+    places = [_where(analysis, n.name) for n in layers]
+    if len(set(settings)) == 1:
+        return f"{'; '.join(places)} ({settings[0]})"
+    return "; ".join(f"{place} ({setting})" for place, setting in zip(places, settings, strict=True))
+
+
+def _pooling(analysis: Analysis) -> str:
+    pools = [r for r in analysis.rows if r.kind in POOLS]
+    if not pools:
+        return "none"
+    counts = Counter(f"{POOLS[r.kind]} {r.filter}" for r in pools)
+    return "; ".join(f"{count} x {kind}" for kind, count in counts.items())
+
+
+def _dropout(analysis: Analysis) -> str:
+    layers = _layers(analysis, "dropout")
+    if not layers:
+        return "none"
+    return "; ".join(f"p={_number(d.p)} {_where(analysis, d.name)}" for d in layers)
+
+
+def _init(analysis: Analysis) -> str:
+    init = analysis.spec.init
+    default = init.weights == "default"
+    text = "PyTorch default" if default else f"weights N(0, {_number(init.std)}), biases {_number(init.bias)}"
+    overrides: dict[float, list[str]] = {}
+    for _, _, layer in analysis.spec.layers():
+        if getattr(layer, "bias_init", None) is not None:
+            overrides.setdefault(layer.bias_init, []).append(_label(analysis, layer.name))
+    for value, labels in overrides.items():
+        text += f"; bias {_number(value)} in {', '.join(labels)}"
+    return text
