@@ -30,6 +30,7 @@ TABLE = "docs/generated/alexnet/parameters.md"
 SVG = "docs/generated/alexnet/architecture.svg"
 SVG_DETAILED = "docs/generated/alexnet/architecture-detailed.svg"
 SPEC_PAGE = "generated/alexnet/index.html"  # the generated per-spec page
+NOTEBOOK_PAGE = "notebooks/alexnet/index.html"  # executed at build time; prints the summary of spec/alexnet.yaml
 COMPARISON = "docs/generated/comparison.md"
 
 
@@ -177,6 +178,10 @@ def test_built_site_shows_64_and_the_new_totals(journey, tmp_path):
         assert new in tables, f"{rel} does not show the table of the edited spec"
         assert num(after.total_params) in html
         assert fmt_nchw(conv1.output) in html or fmt_shape(conv1.output) in html
+    # mkdocs-jupyter caches on the notebook's text, not the spec it reads: the outputs must still follow the edit.
+    notebook = (site / NOTEBOOK_PAGE).read_text()
+    assert fmt_nchw(conv1.output) in notebook and num(after.total_params) in notebook, (
+        "the executed notebook does not show the edited spec")
     old_layers = expected_table(table_rows(before))
     stale_pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if any(layers == old_layers for layers, _ in map(table_as_tuples, parameter_tables(p.read_text())))]
