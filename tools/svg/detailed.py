@@ -21,8 +21,8 @@ from .labels import FAMILY_OF_KIND, layer_label, layer_of, layer_title
 from .legend import legend, legend_width
 
 MARGIN = 12
-INDENT = 16  # left gutter for the lines that wrap from one row to the next
-MAX_ROW_WIDTH = 940
+WRAP_STEP = 5  # px between the parallel lines that carry each tower from one row to the next
+MAX_ROW_WIDTH = 660  # with margins about 700 px: Material's content column shows it at 1:1
 COL_GAP = 30
 LANE_GAP = 12
 ROW_GAP = 30
@@ -135,14 +135,22 @@ def _columns(analysis: Analysis, towers: int) -> list[_Column]:
     return columns
 
 
-def _rows(columns: list[_Column]) -> list[list[_Column]]:
+def _row_width(row: list[_Column]) -> float:
+    return sum(c.width for c in row) + COL_GAP * (len(row) - 1)
+
+
+def _rows(analysis: Analysis, columns: list[_Column]) -> list[list[_Column]]:
+    """Fill rows up to MAX_ROW_WIDTH. A row never ends just before a layer that sees all towers when the
+    column before it can move down too: crossing lines read clearly only within a row."""
     rows: list[list[_Column]] = [[]]
-    used = 0.0
-    for column in columns:
-        if rows[-1] and used + COL_GAP + column.width > MAX_ROW_WIDTH:
-            rows.append([])
-            used = 0.0
-        used += (COL_GAP if rows[-1] else 0) + column.width
+    for before, column in zip([None, *columns], columns, strict=False):
+        if rows[-1] and _row_width([*rows[-1], column]) > MAX_ROW_WIDTH:
+            carried = []
+            crossing = before is not None and min(before.towers, column.towers) > 1 \
+                and len(_connected(analysis, before, column)) > before.towers
+            if crossing and len(rows[-1]) > 2 and _row_width([before, column]) <= MAX_ROW_WIDTH:
+                carried = [rows[-1].pop()]
+            rows.append(carried)
         rows[-1].append(column)
     return rows
 
@@ -179,12 +187,12 @@ def layout_detailed(analysis: Analysis) -> Figure:
     prefix = f"{spec.name}-detailed-"
     towers = tower_count(analysis)
     columns = _columns(analysis, towers)
-    rows = _rows(columns)
-    content_w = max(sum(c.width for c in r) + COL_GAP * (len(r) - 1) for r in rows)
+    rows = _rows(analysis, columns)
+    content_w = max(_row_width(r) for r in rows)
     families = {c.family for c in columns}
     notes = _notes(analysis, columns, towers)
-    wraps = COL_GAP / 2 if len(rows) > 1 else 0  # the wrapping line turns down right of its row
-    width = max(2 * MARGIN + INDENT + content_w + wraps, 2 * MARGIN + legend_width(families, notes))
+    wraps = 6 + WRAP_STEP * towers if len(rows) > 1 else 0  # wrapping lines turn down right of their row
+    width = max(2 * MARGIN + _indent(towers) + content_w + wraps, 2 * MARGIN + legend_width(families, notes))
     key, key_h = legend(families, MARGIN, MARGIN, width - 2 * MARGIN, notes)
     groups: list[Group] = [key]
 
@@ -192,7 +200,7 @@ def layout_detailed(analysis: Analysis) -> Figure:
     bottoms = []
     for row in rows:
         bottoms.append(_place_row(row, top, towers))
-        top = bottoms[-1] + ROW_GAP + 5 * towers  # room for one wrapping line per tower
+        top = bottoms[-1] + ROW_GAP + WRAP_STEP * towers  # room for one wrapping line per tower
 
     row_of = {id(c): i for i, r in enumerate(rows) for c in r}
     for index, column in enumerate(columns):
@@ -217,6 +225,11 @@ def layout_detailed(analysis: Analysis) -> Figure:
                   desc=_describe(analysis, columns, towers), groups=groups)
 
 
+def _indent(towers: int) -> float:
+    """The left gutter, where wrapping lines come down: one lane per tower."""
+    return 8 + WRAP_STEP * towers
+
+
 def _notes(analysis: Analysis, columns: list[_Column], towers: int) -> list[str]:
     """The legend's notes: the scales in use, the kernel windows and the towers, when there are any."""
     scales = {"volumes": "height H, depth W, width C"} if any(len(c.shape) == 3 for c in columns) else {}
@@ -237,7 +250,7 @@ def _place_row(row: list[_Column], top: float, towers: int) -> float:
     single_h = max((sum(_size(c.shape, 1)[1:]) for c in row if c.towers == 1), default=0)
     stack_h = max(towers * (tower_h + LANE_GAP), single_h + LANE_GAP)
     block_top = top + stack_h + 4
-    x = MARGIN + INDENT
+    x = MARGIN + _indent(towers)
     for column in row:
         column.x = x
         centre = x + column.width / 2
@@ -274,10 +287,14 @@ def _links(analysis: Analysis, a: _Column, b: _Column, row_of: dict, bottoms: li
         if same_row:
             items += [line(*start, end[0] - 4, end[1], "edge"), arrow_head(*end, "right", "edge-head")]
         else:
-            band = bottoms[row_of[id(a)]] + ROW_GAP / 2 + 5 * i
-            turn = a.x + a.width + COL_GAP / 2
-            items += [polyline([start, (turn, start[1]), (turn, band), (MARGIN + INDENT / 2, band),
-                                (MARGIN + INDENT / 2, end[1]), (end[0] - 4, end[1])], "edge"),
+            # Tower 0 takes the outermost turn and band and the innermost gutter, so wrapping lines of
+            # different towers never cross (a U-turn reverses their order); crossings then mean connections.
+            k = a.towers - 1 - i
+            turn = a.x + a.width + 4 + WRAP_STEP * k
+            band = bottoms[row_of[id(a)]] + ROW_GAP / 2 + WRAP_STEP * k
+            gutter = MARGIN + 4 + WRAP_STEP * k
+            items += [polyline([start, (turn, start[1]), (turn, band), (gutter, band), (gutter, end[1]),
+                                (end[0] - 4, end[1])], "edge"),
                       arrow_head(*end, "right", "edge-head")]
     return [Group(items, cls=f"k-{b.family}")]
 
