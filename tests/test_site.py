@@ -209,8 +209,10 @@ def test_a_dangling_citation_is_an_error_and_one_in_code_is_left_alone():
     entries = {"known": {"authors": ["A. Author"], "title": "T", "venue": "V", "year": 2000, "url": "https://x"}}
     with pytest.raises(bib.CitationError, match="nosuch"):
         bib.link_citations("Text [@known; @nosuch].", entries, "page.md")
-    out = bib.link_citations("A claim [@known].\n\n```\nx = [@nosuch]\n```\n", entries, "page.md")
+    out = bib.link_citations("A claim [@known].\n\n```\nx = [@nosuch]\n```\nTwice [@known;\n @known].", entries,
+                             "page.md")
     assert "A claim [^known]." in out and "x = [@nosuch]" in out
+    assert "Twice [^known]<sup>,</sup>[^known]." in out
     assert out.rstrip().endswith("[^known]: A. Author. *T*. V, 2000. <https://x>")
 
 

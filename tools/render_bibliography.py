@@ -52,10 +52,14 @@ def link_citations(markdown: str, entries: dict[str, dict], where: str) -> str:
         raise CitationError(f"{where}: citation(s) without a bibliography entry: {', '.join(unknown)}")
     if not keys:
         return markdown
-    text = "".join(chunk if is_code else CITATION.sub(lambda m: "".join(f"[^{k}]" for k in _keys(m)), chunk)
-                   for chunk, is_code in _chunks(markdown))
+    text = "".join(chunk if is_code else CITATION.sub(_footnote_refs, chunk) for chunk, is_code in _chunks(markdown))
     definitions = [f"[^{key}]: {format_entry(entries[key])}" for key in keys]
     return text.rstrip("\n") + "\n\n" + "\n".join(definitions) + "\n"
+
+
+def _footnote_refs(match: re.Match) -> str:
+    # A superscript comma keeps [@a; @b] from reading as one number ("23" for 2 and 3).
+    return "<sup>,</sup>".join(f"[^{key}]" for key in _keys(match))
 
 
 def format_entry(entry: dict) -> str:
