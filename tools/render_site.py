@@ -184,7 +184,7 @@ def _type(prop: dict, defs: dict) -> str:
         bounds.append(f"> {prop['exclusiveMinimum']}")
     if "minimum" in prop:
         bounds.append(f">= {prop['minimum']}")
-    if "maximum" in prop:
+    if "maximum" in prop and prop["maximum"] < 2**31 - 1:  # the int32 bound is a safety limit, not a rule
         bounds.append(f"<= {prop['maximum']}")
     words = {"integer": "integer", "number": "number", "boolean": "`true` or `false`", "string": "text"}[kind]
     if "pattern" in prop and prop["pattern"].startswith("^[a-z"):
