@@ -51,6 +51,7 @@ def browse(chromium_browser):
 
     def make(base: str, color_scheme: str = "light") -> Browsing:
         context = chromium_browser.new_context(viewport=VIEWPORT, color_scheme=color_scheme)
+        context.set_default_timeout(60_000)  # two cores shared with other builds: slow, not broken
         contexts.append(context)
         return Browsing(context, base)
 
