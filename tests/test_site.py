@@ -273,3 +273,42 @@ print(json.dumps({"unchanged": unchanged, "changed": changed, "nav": nav["The th
     assert "64x3x11x11" in (repo_copy / "docs/generated/alexnet/parameters.md").read_text()
     cache_before, cache_after = out["cache"]
     assert cache_before != cache_after, "the notebook's cached outputs would survive a spec change"
+
+
+# --- generated partials -------------------------------------------------------------------------------------
+
+def test_spec_reference_documents_every_kind_and_key():
+    from alexnet.spec import _FIELDS_BY_KIND, LAYER_KINDS, Spec, schema
+    from tools.render_site import render_spec_reference
+
+    text = render_spec_reference(schema())
+    for kind in LAYER_KINDS:
+        assert f"`kind: {kind}`" in text
+        for key in _FIELDS_BY_KIND[kind].model_fields:
+            assert f"| `{key}` |" in text or key == "kind", f"{kind}.{key} is not documented"
+    for key in Spec.model_fields:
+        assert f"| `{key}` |" in text
+
+
+def test_lrn_usage_gives_a_torch_call_that_computes_the_same(analyses):
+    import torch
+
+    from alexnet.layers import LocalResponseNorm
+
+    calls = re.findall(r"`nn\.LocalResponseNorm\((\d+), alpha=([\d.e-]+), beta=([\d.e-]+), k=([\d.e-]+)\)`",
+                       render_lrn_usage(list(analyses.values())))
+    layers = [layer for a in analyses.values() for _, _, layer in a.spec.layers() if layer.kind == "lrn"]
+    assert len(calls) == len(layers) > 0
+    x = torch.rand(2, 16, 5, 5, dtype=torch.float64) * 50
+    for (size, alpha, beta, k), layer in zip(calls, layers, strict=True):
+        ours = LocalResponseNorm(layer.size, layer.alpha, layer.beta, layer.k, convention=layer.convention)
+        theirs = torch.nn.LocalResponseNorm(int(size), alpha=float(alpha), beta=float(beta), k=float(k))
+        torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_seed_errors_without_the_paper_spec_still_render(analyses):
+    from tools.render_site import render_seed_errors
+
+    text = render_seed_errors([analyses["alexnet"]])
+    assert "13x13x256" in text and f"{analyses['alexnet'].total_params:,}" in text
+    assert "removes" not in text
