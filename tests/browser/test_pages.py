@@ -71,16 +71,22 @@ def test_alexnet_diagram_is_visible_and_its_text_is_in_the_dom(site_url: str, br
     seen = browse(site_url).visit(url_of(site_url, ALEXNET_PAGE))
     diagrams = seen.page.locator(DIAGRAM)
     assert diagrams.count() >= 1, "no inline SVG with <text> on the AlexNet page"
-    first = diagrams.first
-    first.scroll_into_view_if_needed()
-    assert first.is_visible()
-    box = first.bounding_box()
-    assert box and box["width"] > 100 and box["height"] > 100, f"diagram too small: {box}"
-    text = " ".join(diagrams.evaluate_all("svgs => svgs.map(s => s.textContent)"))
-    for row in analyses["alexnet"].rows:
-        if row.in_table:
-            assert fmt_nchw(row.output) in text or fmt_shape(row.output) in text, (
-                f"{row.name}'s output shape {fmt_nchw(row.output)} is not in the diagram's text")
+    shown = set()  # each diagram must be visible, and big enough to read, in one of the content tabs
+    tabs = seen.page.locator("article .tabbed-labels > label")
+    for i in range(max(tabs.count(), 1)):
+        if tabs.count():
+            tabs.nth(i).click()
+        for d in range(diagrams.count()):
+            box = diagrams.nth(d).bounding_box() if diagrams.nth(d).is_visible() else None
+            if box and box["width"] > 100 and box["height"] > 100:
+                shown.add(d)
+    assert shown == set(range(diagrams.count())), f"diagrams never shown: {set(range(diagrams.count())) - shown}"
+    for d in range(diagrams.count()):
+        text = diagrams.nth(d).text_content()
+        for row in analyses["alexnet"].rows:
+            if row.in_table:
+                assert fmt_nchw(row.output) in text or fmt_shape(row.output) in text, (
+                    f"diagram {d}: {row.name}'s output shape {fmt_nchw(row.output)} is not in its text")
     assert_clean(seen)
 
 
