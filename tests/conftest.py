@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from alexnet.analysis import Analysis, analyse
 from alexnet.spec import load_spec
+
+# Property tests: at least 300 examples each in CI (CI=true), fewer for a quick local run. A test's own
+# @settings(max_examples=...) still wins. Select another with HYPOTHESIS_PROFILE=ci|dev.
+settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted(ROOT.glob("spec/*.yaml"))
