@@ -312,3 +312,16 @@ def test_seed_errors_without_the_paper_spec_still_render(analyses):
     text = render_seed_errors([analyses["alexnet"]])
     assert "13x13x256" in text and f"{analyses['alexnet'].total_params:,}" in text
     assert "removes" not in text
+
+
+def test_tutorial_page_shows_what_the_edit_really_gives(site: Path, tmp_path: Path):
+    from alexnet.analysis import analyse
+    from alexnet.spec import load_spec
+
+    edited = tmp_path / "alexnet.yaml"
+    edited.write_text((ROOT / "spec" / "alexnet.yaml").read_text().replace("out_channels: 96,", "out_channels: 64,", 1))
+    analysis = analyse(load_spec(edited))
+    text = text_of(read(site, "edit-the-spec/index.html"))
+    assert f"→ {analysis.total_params:,}" in text and f"→ {analysis.total_macs:,}" in text
+    assert "+ nn.Conv2d(3, 64, kernel_size=11" in text
+    assert "11x11 conv, 64" in text  # the edited network's diagram

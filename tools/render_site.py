@@ -205,10 +205,11 @@ def render_tutorial(analyses: list[Analysis]) -> str:
     """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
     from .render_markdown import table_rows
     from .render_python import render_model
+    from .svg import render_compact
 
     seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)
     context = {"header": header(None, "<!--", f"spec/{SEED_SPEC}.yaml"), "layer": TUTORIAL_LAYER,
-               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": ""}
+               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": "", "svg": ""}
     if seed is not None and any(layer.name == TUTORIAL_LAYER for _, _, layer in seed.spec.layers()):
         edited = analyse(_edited(seed.spec, TUTORIAL_LAYER, {TUTORIAL_KEY: TUTORIAL_VALUE}))
         before, after = table_rows(seed), table_rows(edited)
@@ -221,6 +222,8 @@ def render_tutorial(analyses: list[Analysis]) -> str:
         context["diff"] = "\n".join(line for line in difflib.unified_diff(
             old_code, new_code, f"a/alexnet/models/{SEED_SPEC}.py", f"b/alexnet/models/{SEED_SPEC}.py", n=0,
             lineterm=""))
+        # The edited network's diagram, inline like the spec pages' (its "generated" comment line dropped).
+        context["svg"] = render_compact(edited).split("\n", 1)[1].strip()
     return environment().get_template("tutorial_change.md.j2").render(**context)
 
 
