@@ -325,3 +325,23 @@ def test_tutorial_page_shows_what_the_edit_really_gives(site: Path, tmp_path: Pa
     assert f"→ {analysis.total_params:,}" in text and f"→ {analysis.total_macs:,}" in text
     assert "+ nn.Conv2d(3, 64, kernel_size=11" in text
     assert "11x11 conv, 64" in text  # the edited network's diagram
+
+
+def test_a_new_spec_gets_its_page_and_nav_entry(repo_copy: Path):
+    source = (repo_copy / "spec" / "alexnet.yaml").read_text()
+    (repo_copy / "spec" / "tiny.yaml").write_text(
+        source.replace("name: alexnet", "name: tiny").replace("class_name: AlexNet", "class_name: Tiny")
+        .replace("title: AlexNet (one tower, as in the seed table)", "title: Tiny test network"))
+    script = """
+import json
+from mkdocs.config import load_config
+config = load_config("mkdocs.yml")
+config = config.plugins.on_config(config)
+section = [item for item in config["nav"] if isinstance(item, dict) and "The three AlexNets" in item][0]
+print(json.dumps(section["The three AlexNets"]))
+"""
+    result = run_python("-c", script, cwd=repo_copy)
+    assert result.returncode == 0, result.stderr
+    assert {"Tiny test network": "generated/tiny/index.md"} in json.loads(result.stdout.strip().splitlines()[-1])
+    page = (repo_copy / "docs" / "generated" / "tiny" / "index.md").read_text()
+    assert "# Tiny test network" in page and '--8<-- "alexnet/models/tiny.py"' in page
