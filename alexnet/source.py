@@ -1,7 +1,9 @@
 """Read a YAML spec safely and remember where every value came from.
 
 Specs are data, so only plain YAML is accepted: no tags (``!!python/object``), no anchors or aliases
-(which also rules out "billion laughs" bombs), no duplicate keys, UTF-8 text of bounded size.
+(which also rules out "billion laughs" bombs), no duplicate keys, no nesting deeper than
+``MAX_NESTING``, UTF-8 text of at most ``MAX_SPEC_BYTES``. A plain scalar that YAML 1.1 would read as a
+date (``2012-09-30``) stays text rather than being refused as a tag.
 Every value's ``line:col`` is recorded by its path (``("sections", "features", 0, "kernel_size")``)
 so that validation errors can point at the exact place in the file.
 """
