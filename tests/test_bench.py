@@ -170,6 +170,16 @@ def test_tiny_run_markdown_and_svg(tiny_run):
 
 
 @pytest.mark.slow
+def test_render_only_rewrites_the_same_page_from_the_json(tiny_run):
+    before = {suffix: tiny_run.with_suffix(suffix).read_bytes() for suffix in (".json", ".md", ".svg")}
+    tiny_run.with_suffix(".md").write_text("stale")
+    tiny_run.with_suffix(".svg").write_text("stale")
+    done = run_python("-m", "tools.bench", "--render-only", "--out", str(tiny_run))
+    assert done.returncode == 0, done.stderr
+    assert {suffix: tiny_run.with_suffix(suffix).read_bytes() for suffix in before} == before  # deterministic
+
+
+@pytest.mark.slow
 def test_parts_not_measured_are_kept_from_the_previous_run(tiny_run):
     done = run_python("-m", "tools.bench", "--only", "generator", "--gen-rounds", "1", "--warmup", "0",
                       "--sizes", "5", "--out", str(tiny_run))

@@ -52,6 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="torch device for models and LRN (cpu, cuda)")
     parser.add_argument("--bf16", action="store_true", help="also run the models under bfloat16 autocast")
     parser.add_argument("--out", default=OUTPUT, help="output path without extension (.json, .md, .svg)")
+    parser.add_argument("--render-only", action="store_true", help="measure nothing; rewrite .md and .svg from .json")
     parser.add_argument("--fresh", action="store_true", help="drop the previous results of parts not measured")
     args = parser.parse_args(argv)
     chosen = [p for p in args.only.split(",") if p]
@@ -149,7 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     out = (ROOT / args.out) if not Path(args.out).is_absolute() else Path(args.out)
     json_path = out.with_suffix(".json")
     previous = json.loads(json_path.read_text()) if json_path.exists() else {}
-    results = run(args, previous)
+    if args.render_only:
+        if not previous:
+            print(f"{json_path}: no results to render", file=sys.stderr)
+            return 2
+        results = previous
+    else:
+        results = run(args, previous)
     write_atomic(json_path, json.dumps(results, indent=1) + "\n")
     write_atomic(out.with_suffix(".md"), render_markdown(results))
     write_atomic(out.with_suffix(".svg"), render_svg(results))

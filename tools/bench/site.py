@@ -122,5 +122,5 @@ def run(timeout: float = 900) -> dict:
         warm = make_site(copy, timeout) if cold["exit_status"] == 0 else {"skipped": "the cold build failed"}
         reload = serve_reload(copy, timeout)
     return {"make_site_cold": cold, "make_site_warm": warm, "serve_reload": reload,
-            "note": "cold: fresh copy, no site/ folder; warm: the same build again (mkdocs rebuilds every page, "
-                    "notebooks are executed each time)"}
+            "note": "cold: a fresh copy without site/ or build caches; warm: the same build again in that copy, "
+                    "with whatever the cold build cached"}
