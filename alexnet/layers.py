@@ -1,9 +1,9 @@
 """Layers the generated models use beyond torch.nn: the paper's local response normalization.
 
 ``F.local_response_norm`` squares the input, pads it, and runs ``avg_pool3d`` over a 5-D view; on a CPU
-that costs about three times the convolution it follows. Here the window sum over channels is a few
-shifted slice additions (the same sums in another order, so no cancellation as a cumulative sum would
-have), and the backward pass is the analytic gradient, saving autograd's chain of intermediates.
+that costs about three times the convolution it follows. Here the window sum over channels is one
+reduction over an unfolded view of the zero-padded squares, ``d ** -0.75`` is two roots instead of a
+``pow``, and the backward pass is the analytic gradient instead of autograd's chain of intermediates.
 """
 
 from __future__ import annotations
@@ -21,28 +21,55 @@ def torch_alpha(size: int, alpha: float, convention: str) -> float:
     raise ValueError(f"unknown LRN convention {convention!r}")
 
 
-def _window_sum(t: torch.Tensor, before: int, after: int) -> torch.Tensor:
-    """``out[:, c] = sum(t[:, c - before .. c + after])`` over channels that exist (zero padding)."""
-    out = t.clone()
-    channels = t.shape[1]
-    for offset in range(1, min(after, channels - 1) + 1):  # neighbours above c
-        out[:, :channels - offset] += t[:, offset:]
-    for offset in range(1, min(before, channels - 1) + 1):  # neighbours below c
-        out[:, offset:] += t[:, :channels - offset]
-    return out
+def _into(out: torch.Tensor, op, *args: torch.Tensor) -> torch.Tensor:
+    """``op(*args, out=out)``: results go straight into a view of a larger buffer. Dynamo refuses ``out=``
+    into a non-contiguous view, so compiled code copies instead (Inductor fuses the copy into ``op``)."""
+    if torch.compiler.is_compiling():
+        return out.copy_(op(*args))
+    return op(*args, out=out)
 
 
-def _inverse_power(d: torch.Tensor, beta: float, out: torch.Tensor) -> torch.Tensor:
-    """``d ** -beta`` into ``out``. A general ``pow`` costs several times the rest of the layer on a CPU,
-    so the exponents LRN uses (AlexNet and Caffe: 0.75) go through correctly rounded roots instead."""
+def _padded(x: torch.Tensor, before: int, after: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """An uninitialised buffer with ``before``/``after`` zero channels around ``x``'s, and its middle part."""
+    channels = x.shape[1]
+    padded = x.new_empty((x.shape[0], channels + before + after, *x.shape[2:]))
+    padded[:, :before].zero_()
+    padded[:, before + channels:].zero_()
+    return padded, padded[:, before:before + channels]
+
+
+def _window_sums(padded: torch.Tensor, size: int) -> torch.Tensor:
+    """``out[:, c] = sum(padded[:, c:c + size])``: one reduction over a strided view, same terms as
+    ``avg_pool3d`` sums (no cumulative sum, whose differences would cancel)."""
+    return padded.unfold(1, size, 1).sum(-1)
+
+
+def _inverse_power(d: torch.Tensor, beta: float, scratch: torch.Tensor) -> torch.Tensor:
+    """A new tensor ``d ** -beta``. A general ``pow`` costs several times the rest of the layer on a CPU,
+    so the exponents LRN uses (AlexNet and Caffe: 0.75) go through correctly rounded roots instead;
+    ``scratch`` (shaped like ``d``) may be overwritten."""
     if beta == 0.75:  # d^-1/2 * d^-1/4
-        torch.rsqrt(d, out=out)
-        return out.mul_(out.sqrt())
+        root = _into(scratch, torch.rsqrt, d)
+        return root.sqrt().mul_(root)
     if beta == 0.5:
-        return torch.rsqrt(d, out=out)
+        return torch.rsqrt(d)
     if beta == 1.0:
-        return torch.reciprocal(d, out=out)
-    return torch.pow(d, -beta, out=out)
+        return torch.reciprocal(d)
+    return torch.pow(d, -beta)
+
+
+def _denominator(x: torch.Tensor, size: int, a: float, k: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``d = k + a * window_sum(x^2)`` over F.local_response_norm's window (c - size//2 .. c + (size-1)//2),
+    and a scratch tensor shaped like ``x`` that the caller may overwrite."""
+    padded, middle = _padded(x, size // 2, (size - 1) // 2)
+    _into(middle, torch.mul, x, x)
+    return _window_sums(padded, size).mul_(a).add_(k), middle
+
+
+def _forward(x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
+    """Inference: nothing kept, as few new tensors as possible (fresh memory costs page faults)."""
+    d, scratch = _denominator(x, size, a, k)
+    return _inverse_power(d, beta, scratch).mul_(x)
 
 
 class _LRNFunction(torch.autograd.Function):
@@ -50,24 +77,22 @@ class _LRNFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
-        before, after = size // 2, (size - 1) // 2  # F.local_response_norm's window
-        squares = x * x
-        d = _window_sum(squares, before, after).mul_(a).add_(k)
-        scale = _inverse_power(d, beta, out=squares)  # the squares are summed; reuse their memory
+        d, scratch = _denominator(x, size, a, k)
+        scale = _inverse_power(d, beta, scratch)
         ctx.save_for_backward(x, d, scale)
-        ctx.window, ctx.a, ctx.beta = (before, after), a, beta
+        ctx.size, ctx.a, ctx.beta = size, a, beta
         return x * scale
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
         # dy_c/dx_i = [i == c] d_c^-beta - 2 a beta x_i x_c d_c^(-beta-1) [i in window(c)], and
-        # "i in window(c)" is "c in the mirrored window of i", hence the swapped before/after below.
+        # "i in window(c)" is "c in the mirrored window of i", hence the swapped padding below.
         x, d, scale = ctx.saved_tensors
-        before, after = ctx.window
-        t = (grad * x).mul_(scale).div_(d)
-        spread = _window_sum(t, after, before)
-        grad_x = torch.addcmul(grad * scale, x, spread, value=-2.0 * ctx.a * ctx.beta)
+        padded, middle = _padded(x, (ctx.size - 1) // 2, ctx.size // 2)
+        _into(middle, torch.mul, grad, x).mul_(scale).div_(d)  # grad_c * y_c / d_c
+        spread = _window_sums(padded, ctx.size)
+        grad_x = spread.mul_(x).mul_(-2.0 * ctx.a * ctx.beta).addcmul_(grad, scale)
         return grad_x, None, None, None, None
 
 
@@ -75,7 +100,9 @@ def local_response_norm(x: torch.Tensor, size: int, alpha: float, beta: float = 
     """Drop-in for ``F.local_response_norm`` (same arguments, alpha divided by ``size``), faster."""
     if x.dim() < 3:
         raise ValueError(f"expected an input with 3 or more dimensions (N, C, ...), got {x.dim()}")
-    return _LRNFunction.apply(x, size, alpha / size, beta, k)
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _LRNFunction.apply(x, size, alpha / size, beta, k)
+    return _forward(x, size, alpha / size, beta, k)
 
 
 class LocalResponseNorm(nn.Module):

@@ -57,20 +57,38 @@ DEVICE = os.environ.get("ALEXNET_TEST_DEVICE", "cpu")
 TOLERANCE = 1e-6
 
 
+def gradient_terms(x, grad_out, size, alpha, beta, k):
+    """The two terms whose difference is the input gradient, added in magnitude (float64):
+    |g_i| d_i^-beta + 2 (alpha/n) beta |x_i| sum over the windows c holding i of |g_c x_c| d_c^(-beta-1)."""
+    x, g, a, channels = x.double(), grad_out.double(), alpha / size, x.shape[1]
+    before, after = size // 2, (size - 1) // 2
+    d = torch.stack([k + a * (x[:, max(0, c - before):c + after + 1] ** 2).sum(1) for c in range(channels)], 1)
+    t = (g * x).abs() * d ** (-beta - 1)
+    spread = torch.stack([t[:, max(0, i - after):i + before + 1].sum(1) for i in range(channels)], 1)
+    return g.abs() * d ** -beta + 2 * a * beta * x.abs() * spread
+
+
 def assert_matches_functional(x, size, alpha, beta, k, grad_out=None):
-    """Forward within 1e-6 relative error elementwise; gradient elementwise in float64 and relative to its
-    largest entry in float32, where d/dx cancels two terms and entries near zero keep only rounding noise."""
+    """Forward within 1e-6 relative error elementwise, in float32 and float64; gradient likewise in float64.
+
+    In float32 the gradient can be ill-conditioned: it subtracts two terms that nearly cancel when
+    alpha * sum(a^2) dwarfs k, and no float32 implementation (PyTorch's included) keeps 1e-6 of the
+    difference. There the error must be within 1e-6 of those terms' size, against the float64 result.
+    """
     x = x.detach().requires_grad_()
     got = local_response_norm(x, size, alpha, beta, k)
     expected = F.local_response_norm(x, size, alpha, beta, k)
     torch.testing.assert_close(got, expected, rtol=TOLERANCE, atol=0)
     grad_out = torch.randn_like(expected) if grad_out is None else grad_out
     (g_got,) = torch.autograd.grad(got, x, grad_out)
-    (g_exp,) = torch.autograd.grad(expected, x, grad_out)
     if x.dtype == torch.float64:
+        (g_exp,) = torch.autograd.grad(expected, x, grad_out)
         torch.testing.assert_close(g_got, g_exp, rtol=TOLERANCE, atol=1e-14)
-    else:
-        assert (g_got - g_exp).abs().max() <= TOLERANCE * g_exp.abs().max()
+        return
+    x64 = x.detach().double().requires_grad_()
+    (truth,) = torch.autograd.grad(F.local_response_norm(x64, size, alpha, beta, k), x64, grad_out.double())
+    error = (g_got.double() - truth).abs()
+    assert (error <= TOLERANCE * gradient_terms(x, grad_out, size, alpha, beta, k)).all(), error.max()
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
