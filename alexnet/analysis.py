@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from .source import SpecError
-from .spec import Spec, layer_where
+from .spec import Spec, duplicate_name_message, layer_where
 
 DEFAULT_MAX_PARAMS = 10**10
 ELEMENTWISE = frozenset({"relu", "tanh", "sigmoid", "lrn", "dropout", "batchnorm"})
@@ -202,8 +202,8 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
         path = ("sections", section, index)
         if layer.name in seen:
             first = seen[layer.name]
-            problems.append(spec.problem((*path, "name"), f"{layer_where(spec, section, index)}: duplicate layer "
-                                         f"name {layer.name!r} (first used at {first[1]}[{first[2]}])"))
+            problems.append(spec.problem((*path, "name"), duplicate_name_message(
+                layer_where(spec, section, index), layer.name, first[1], first[2])))
         else:
             seen[layer.name] = path
         if getattr(layer, "bias_init", None) is not None and not layer.bias:

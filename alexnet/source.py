@@ -92,7 +92,9 @@ class _PlainLoader(yaml.SafeLoader):
             if self._depth > MAX_NESTING:
                 raise _NotPlainYAML(problem=f"the spec is nested more than {MAX_NESTING} levels deep",
                                     problem_mark=event.start_mark)
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
+            node.explicit_tag = getattr(event, "tag", None) not in (None, "!")  # written as !tag in the text
+            return node
         finally:
             self._depth -= 1
 
@@ -191,17 +193,16 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def _implicit_text(node: yaml.Node, loader: yaml.SafeLoader) -> bool:
+def _implicit_text(node: yaml.Node) -> bool:
     """A plain scalar that YAML 1.1 reads as a date or the like (``2012-09-30``): kept as text, not refused."""
-    return (isinstance(node, yaml.ScalarNode) and node.style is None
-            and node.tag == loader.resolve(yaml.ScalarNode, node.value, (True, False)))
+    return isinstance(node, yaml.ScalarNode) and node.style is None and not getattr(node, "explicit_tag", True)
 
 
 def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem], loader: yaml.SafeLoader) -> Any:
     """Turn a composed node into plain Python values, recording positions on the way."""
     line, col = source.value_pos[path] = _mark(node)
     if node.tag not in _PLAIN_TAGS:
-        if _implicit_text(node, loader):
+        if _implicit_text(node):
             return node.value
         problems.append(Problem(source.file, line, col,
                                 f"the YAML tag {_short_tag(node.tag)} is not allowed: a spec is plain data"))

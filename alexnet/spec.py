@@ -259,10 +259,35 @@ def spec_from_source(source: Source) -> Spec:
     try:
         spec = Spec.model_validate(source.data)
     except ValidationError as exc:
-        problems = (_problem_from_error(error, source) for error in exc.errors())
+        problems = [_problem_from_error(error, source) for error in exc.errors()]
+        # The analysis finds duplicate names only in a valid spec; report them here too, as they are independent.
+        problems += _duplicate_names(source)
         raise SpecError(list(dict.fromkeys(p for p in problems if p is not None))) from None
     spec._source = source
     return spec
+
+
+def _duplicate_names(source: Source) -> list[Problem]:
+    sections = source.data.get("sections")
+    if not isinstance(sections, dict):
+        return []
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for section, layers in sections.items():
+        for index, layer in enumerate(layers if isinstance(layers, list) else []):
+            name = layer.get("name") if isinstance(layer, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                problems.append(source.problem(("sections", section, index, "name"), duplicate_name_message(
+                    layer_where(source.data, section, index), name, *first[name])))
+            else:
+                first[name] = (section, index)
+    return problems
+
+
+def duplicate_name_message(where: str, name: str, section: str, index: int) -> str:
+    return f"{where}: duplicate layer name {name!r} (first used at {section}[{index}])"
 
 
 _FIELDS_BY_KIND = {
@@ -306,7 +331,7 @@ def _yaml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         text = "[" + ", ".join(_yaml_value(v) for v in value[:6]) + (", ...]" if len(value) > 6 else "]")
     elif isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "{}"
     else:
         text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -358,6 +383,8 @@ def _rule(kind: str, ctx: dict, value: Any) -> str:
         return f"must be at most {ctx['max_length']} characters long"
     if kind in ("too_short", "too_long") and ctx.get("field_type") == "Tuple":
         return "expected an integer or a [height, width] pair"
+    if kind == "too_short" and not value:
+        return "must not be empty"
     if kind == "too_short":
         return f"needs at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
     if kind == "too_long":
@@ -386,9 +413,10 @@ def _problem_from_error(error: dict, source: Source) -> Problem | None:
         message = f"missing required key {field_path[-1]!r}"
         path = path[:-1]
     elif kind == "union_tag_invalid":
-        tag = ctx["tag"]
-        message = f"unknown layer kind {tag!r}{_suggest(str(tag), LAYER_KINDS)}; known kinds: {', '.join(LAYER_KINDS)}"
         path = (*path, "kind")
+        tag = _node(source.data, path)
+        shown = _yaml_value(tag)
+        message = f"unknown layer kind {shown}{_suggest(str(tag), LAYER_KINDS)}; known kinds: {', '.join(LAYER_KINDS)}"
     elif kind == "union_tag_not_found":
         message = "missing required key 'kind'"
     elif kind == "value_error":

@@ -166,3 +166,13 @@ def test_generator_validates_every_spec_before_writing(repo):
         good.write_bytes(original)
         bad.unlink(missing_ok=True)
         run(repo, "-m", "tools.generate")
+
+
+def test_a_plain_date_is_text_not_a_refused_tag(tmp_path):
+    """YAML 1.1 reads ``2012-09-30`` as a date; a spec keeps it as the text it looks like."""
+    path = tmp_path / "dated.yaml"
+    path.write_bytes(SMALL_SPEC.replace(b"title: Bad spec", b"title: 2012-09-30") % b"dated")
+    assert load_spec(path).title == "2012-09-30"
+    path.write_bytes(SMALL_SPEC.replace(b"title: Bad spec", b"title: !!timestamp 2012-09-30") % b"dated")
+    with pytest.raises(SpecError, match=r":2:8: the YAML tag !!timestamp is not allowed"):
+        load_spec(path)
