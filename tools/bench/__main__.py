@@ -1,6 +1,6 @@
 """Measure the generator, the models, the LRN and the site; write docs/generated/benchmarks.{json,md,svg}.
 
-    python -m tools.bench                      full run (what `make bench` does; about half an hour on 2 cores)
+    python -m tools.bench                      full run (what `make bench` does; tens of minutes on 2 cores)
     python -m tools.bench --quick              few rounds: a quick look, figures with wide spread
     python -m tools.bench --only lrn,models    measure some parts; the others keep their last results
     python -m tools.bench --device cuda --bf16 models and LRN on a GPU, with a bfloat16-autocast variant
