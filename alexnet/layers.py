@@ -21,12 +21,17 @@ def torch_alpha(size: int, alpha: float, convention: str) -> float:
     raise ValueError(f"unknown LRN convention {convention!r}")
 
 
-def _into(out: torch.Tensor, op, *args: torch.Tensor) -> torch.Tensor:
-    """``op(*args, out=out)``: results go straight into a view of a larger buffer. Dynamo refuses ``out=``
-    into a non-contiguous view, so compiled code copies instead (Inductor fuses the copy into ``op``)."""
+def _into(out: torch.Tensor, op, *args: torch.Tensor, **kwargs) -> torch.Tensor:
+    """``op(*args, **kwargs, out=out)``: results go straight into a view of a larger buffer. Dynamo refuses
+    ``out=`` into a non-contiguous view, so compiled code copies instead (Inductor fuses the copy)."""
     if torch.compiler.is_compiling():
-        return out.copy_(op(*args))
-    return op(*args, out=out)
+        return out.copy_(op(*args, **kwargs))
+    return op(*args, **kwargs, out=out)
+
+
+def _scaled_product_into(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor, value: float) -> torch.Tensor:
+    """``out = value * a * b`` in one pass (each pass over the tensor costs, most of all on a busy CPU)."""
+    return _into(out, torch.addcmul, a.new_zeros(()), a, b, value=value)
 
 
 def _padded(x: torch.Tensor, before: int, after: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,8 +67,8 @@ def _denominator(x: torch.Tensor, size: int, a: float, k: float) -> tuple[torch.
     """``d = k + a * window_sum(x^2)`` over F.local_response_norm's window (c - size//2 .. c + (size-1)//2),
     and a scratch tensor shaped like ``x`` that the caller may overwrite."""
     padded, middle = _padded(x, size // 2, (size - 1) // 2)
-    _into(middle, torch.mul, x, x)
-    return _window_sums(padded, size).mul_(a).add_(k), middle
+    _scaled_product_into(middle, x, x, a)
+    return _window_sums(padded, size).add_(k), middle
 
 
 def _forward(x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
@@ -79,20 +84,20 @@ class _LRNFunction(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
         d, scratch = _denominator(x, size, a, k)
         scale = _inverse_power(d, beta, scratch)
-        ctx.save_for_backward(x, d, scale)
+        y = x * scale
+        ctx.save_for_backward(x, d, scale, y)
         ctx.size, ctx.a, ctx.beta = size, a, beta
-        return x * scale
+        return y
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
         # dy_c/dx_i = [i == c] d_c^-beta - 2 a beta x_i x_c d_c^(-beta-1) [i in window(c)], and
         # "i in window(c)" is "c in the mirrored window of i", hence the swapped padding below.
-        x, d, scale = ctx.saved_tensors
+        x, d, scale, y = ctx.saved_tensors
         padded, middle = _padded(x, (ctx.size - 1) // 2, ctx.size // 2)
-        _into(middle, torch.mul, grad, x).mul_(scale).div_(d)  # grad_c * y_c / d_c
-        spread = _window_sums(padded, ctx.size)
-        grad_x = spread.mul_(x).mul_(-2.0 * ctx.a * ctx.beta).addcmul_(grad, scale)
+        _scaled_product_into(middle, grad, y, -2.0 * ctx.a * ctx.beta).div_(d)  # -2 a beta grad_c y_c / d_c
+        grad_x = _window_sums(padded, ctx.size).mul_(x).addcmul_(grad, scale)
         return grad_x, None, None, None, None
 
 
