@@ -49,18 +49,18 @@ def _window_sums(padded: torch.Tensor, size: int) -> torch.Tensor:
     return padded.unfold(1, size, 1).sum(-1)
 
 
-def _inverse_power(d: torch.Tensor, beta: float, scratch: torch.Tensor) -> torch.Tensor:
-    """A new tensor ``d ** -beta``. A general ``pow`` costs several times the rest of the layer on a CPU,
-    so the exponents LRN uses (AlexNet and Caffe: 0.75) go through correctly rounded roots instead;
-    ``scratch`` (shaped like ``d``) may be overwritten."""
+def _inverse_power(d: torch.Tensor, beta: float, out: torch.Tensor, scratch: torch.Tensor) -> torch.Tensor:
+    """``out = d ** -beta`` (``out`` may be ``d``; ``scratch``, shaped like ``d``, is overwritten). A general
+    ``pow`` costs several times the rest of the layer on a CPU, so the exponents LRN uses (AlexNet and
+    Caffe: 0.75) go through correctly rounded roots instead."""
     if beta == 0.75:  # d^-1/2 * d^-1/4
         root = _into(scratch, torch.rsqrt, d)
-        return root.sqrt().mul_(root)
+        return _into(out, torch.sqrt, root).mul_(root)
     if beta == 0.5:
-        return torch.rsqrt(d)
+        return _into(out, torch.rsqrt, d)
     if beta == 1.0:
-        return torch.reciprocal(d)
-    return torch.pow(d, -beta)
+        return _into(out, torch.reciprocal, d)
+    return _into(out, torch.pow, d, -beta)
 
 
 def _denominator(x: torch.Tensor, size: int, a: float, k: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,9 +72,9 @@ def _denominator(x: torch.Tensor, size: int, a: float, k: float) -> tuple[torch.
 
 
 def _forward(x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
-    """Inference: nothing kept, as few new tensors as possible (fresh memory costs page faults)."""
+    """Inference: nothing kept, two new tensors in all (fresh memory costs a page fault per 4 KiB)."""
     d, scratch = _denominator(x, size, a, k)
-    return _inverse_power(d, beta, scratch).mul_(x)
+    return _inverse_power(d, beta, d, scratch).mul_(x)
 
 
 class _LRNFunction(torch.autograd.Function):
@@ -83,7 +83,7 @@ class _LRNFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, size: int, a: float, beta: float, k: float) -> torch.Tensor:
         d, scratch = _denominator(x, size, a, k)
-        scale = _inverse_power(d, beta, scratch)
+        scale = _inverse_power(d, beta, torch.empty_like(d), scratch)
         y = x * scale
         ctx.save_for_backward(x, d, scale, y)
         ctx.size, ctx.a, ctx.beta = size, a, beta
