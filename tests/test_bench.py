@@ -7,6 +7,7 @@ harness measures what it says, in the shape the performance page reads.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -217,3 +218,18 @@ def _machine() -> dict:
     return {"cpu": info["model"], "cpu_family_model": "AuthenticAMD family 25 model 1", "logical_cpus": 2,
             "usable_cpus": 2, "physical_cores": 2, "mhz": info["mhz"], "load_average": [0.5, 0.5, 0.5],
             "python": "3.11", "platform": "Linux", "peak": peak_gflops(info["flags"], info["mhz"], 2)}
+
+
+def test_a_bad_spec_is_reported_like_the_generator_does_and_nothing_is_written(repo_copy):
+    good = (repo_copy / "spec" / "alexnet.yaml").read_text()
+    assert "kernel_size: 11" in good
+    (repo_copy / "spec" / "broken.yaml").write_text(
+        good.replace("name: alexnet", "name: broken", 1).replace("kernel_size: 11", "kernel_size: 0", 1))
+    before = {p: p.read_bytes() for p in (repo_copy / "docs" / "generated").glob("benchmarks.*")}
+    done = run_python("-m", "tools.bench", "--only", "generator", "--gen-rounds", "1", cwd=repo_copy)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines and all(re.match(r"spec/broken\.yaml:\d+:\d+: ", line) for line in lines), done.stderr
+    assert "conv1" in done.stderr
+    assert {p: p.read_bytes() for p in before} == before

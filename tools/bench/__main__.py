@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.generate import write_atomic
+from alexnet.source import SpecError
+from tools.generate import load_all, spec_paths, write_atomic
 
 from .machine import machine_info
 from .report import HEADER, render_markdown, render_svg
@@ -65,13 +66,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+class BenchError(Exception):
+    """A part could not be measured; ``status`` is the exit status to give (2: bad input)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
 def measure_generator(args: argparse.Namespace) -> dict:
     # A separate interpreter: it asserts that torch never gets imported on the generator path.
     done = subprocess.run([sys.executable, "-m", "tools.bench.gen_bench", "--rounds", str(args.gen_rounds),
                            "--warmup", str(args.warmup), "--sizes", args.sizes], cwd=ROOT, capture_output=True,
                           text=True, check=False)
     if done.returncode:
-        raise RuntimeError(f"generator benchmark failed:\n{done.stderr[-2000:]}")
+        raise BenchError(done.stderr.strip() if done.returncode == 2 else
+                         f"generator benchmark failed:\n{done.stderr[-2000:]}", done.returncode)
     return {**json.loads(done.stdout), "config": {"rounds": args.gen_rounds, "warmup": args.warmup}}
 
 
@@ -96,7 +106,8 @@ def run(args: argparse.Namespace, previous: dict) -> dict:
     command = "python -m tools.bench " + shlex.join(args.argv) if args.argv else "python -m tools.bench"
     parts = {} if args.fresh else dict(previous.get("parts", {}))
     results: dict = {"$comment": f"{HEADER}; measurements, not generated from the spec.", "command": command,
-                     "machine": machine_info(), "torch": previous.get("torch"), "gpu": {"note": NO_GPU}, "parts": parts}
+                     "machine": machine_info(), "torch": previous.get("torch"),
+                     "gpu": previous.get("gpu") or {"note": NO_GPU}, "parts": parts}
     stamp = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "command": command}
 
     def record(part: str, measure) -> None:
@@ -117,6 +128,11 @@ def run(args: argparse.Namespace, previous: dict) -> dict:
         if device.type == "cuda":
             results["gpu"] = {"note": f"GPU: {torch.cuda.get_device_name(device)}; model and LRN figures below "
                                       f"were measured on it."}
+        elif torch.cuda.is_available():
+            results["gpu"] = {"note": f"This machine has a GPU ({torch.cuda.get_device_name()}), but this run measured "
+                                      f"the CPU; `--device cuda --bf16` measures the GPU."}
+        else:
+            results["gpu"] = {"note": NO_GPU}
         names = args.models.split(",") if args.models else models.default_models()
         peak = results["machine"]["peak"]["gflops"] if device.type == "cpu" else None
         variants = ("eager", "channels_last", *(("bf16_autocast",) if args.bf16 else ()))
@@ -156,7 +172,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         results = previous
     else:
-        results = run(args, previous)
+        try:
+            load_all(spec_paths(ROOT), ROOT)  # refuse bad specs before minutes of measuring
+            results = run(args, previous)
+        except SpecError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 2
+        except BenchError as exc:
+            print(exc, file=sys.stderr)
+            return exc.status
     write_atomic(json_path, json.dumps(results, indent=1) + "\n")
     write_atomic(out.with_suffix(".md"), render_markdown(results))
     write_atomic(out.with_suffix(".svg"), render_svg(results))

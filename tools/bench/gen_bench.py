@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from alexnet.analysis import analyse
+from alexnet.source import SpecError
 from alexnet.spec import load_spec
 from tools.generate import ROOT, plan, spec_artifacts, spec_paths, stale
 
@@ -101,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    result = run(args.rounds, args.warmup, sizes, args.root.resolve())
+    try:
+        result = run(args.rounds, args.warmup, sizes, args.root.resolve())
+    except SpecError as exc:  # a bad bundled spec: its problems, one per line, as the generator prints them
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
     # The promise of this path: analysis and rendering never need torch.
     assert not result["torch_imported"], "torch was imported on the generator path"
     print(json.dumps(result))
