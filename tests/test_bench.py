@@ -18,7 +18,7 @@ from alexnet.analysis import analyse
 from alexnet.source import parse_source
 from alexnet.spec import spec_from_source
 from tests.conftest import ROOT, run_python
-from tools.bench import site
+from tools.bench import site_bench
 from tools.bench.gen_bench import synthetic_spec
 from tools.bench.machine import cpuinfo, peak_gflops
 from tools.bench.report import render_markdown, render_svg
@@ -109,8 +109,8 @@ def test_synthetic_spec_has_exactly_the_requested_layers(layers):
 
 
 def test_the_serve_edit_still_applies_to_the_bundled_spec():
-    text = (ROOT / site.EDITED_SPEC).read_text()
-    assert text.count(site.EDIT[0]) == 1, "site.EDIT no longer matches conv1 in spec/alexnet.yaml"
+    text = (ROOT / site_bench.EDITED_SPEC).read_text()
+    assert text.count(site_bench.EDIT[0]) == 1, "site_bench.EDIT no longer matches conv1 in spec/alexnet.yaml"
 
 
 @pytest.fixture(scope="module")

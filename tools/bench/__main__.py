@@ -151,9 +151,9 @@ def run(args: argparse.Namespace, previous: dict) -> dict:
         if "compile" in args.parts:
             record("compile", lambda: measure_compile(args, names))
     if "site" in args.parts:
-        from . import site
+        from . import site_bench
 
-        record("site", lambda: site.run(args.site_timeout))
+        record("site", lambda: site_bench.run(args.site_timeout))
     for part in PARTS:
         parts.setdefault(part, {"skipped": "not measured (left out with --only/--skip)"})
     return results
