@@ -79,6 +79,8 @@ def assert_matches_functional(x, size, alpha, beta, k, grad_out=None):
     got = local_response_norm(x, size, alpha, beta, k)
     expected = F.local_response_norm(x, size, alpha, beta, k)
     torch.testing.assert_close(got, expected, rtol=TOLERANCE, atol=0)
+    with torch.no_grad():  # inference takes its own, leaner path
+        torch.testing.assert_close(local_response_norm(x, size, alpha, beta, k), expected, rtol=TOLERANCE, atol=0)
     grad_out = torch.randn_like(expected) if grad_out is None else grad_out
     (g_got,) = torch.autograd.grad(got, x, grad_out)
     if x.dtype == torch.float64:
