@@ -154,6 +154,9 @@ def parse_source(raw: bytes, name: str) -> Source:
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         raise SpecError([Problem(name, line, col, f"the spec is not UTF-8 text (byte 0x{raw[exc.start]:02x}): "
                                                   "save it as UTF-8")]) from None
+    node = _compose_plain_fast(text)
+    if node is not None:
+        return _source_from_node(node, name, yaml.SafeLoader(""))
     loader = None
     try:
         loader = _PlainLoader(text)  # the reader refuses control characters already here
@@ -176,6 +179,35 @@ def parse_source(raw: bytes, name: str) -> Source:
             loader.dispose()
     if node is None:
         raise SpecError([Problem(name, 1, 1, "the spec is empty")])
+    return _source_from_node(node, name, loader)
+
+
+def _compose_plain_fast(text: str) -> yaml.Node | None:
+    """Compose with libyaml (about 10x faster than pure Python) when the document is plain YAML.
+
+    Anything unusual (tags, anchors, aliases, deep nesting, any error, an empty document) returns None and
+    is left to the pure-Python loader, which refuses it with an exact message. The events are checked
+    first, so libyaml's recursive composer never sees deep nesting or aliases.
+    """
+    if not yaml.__with_libyaml__:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) or getattr(event, "tag", None):
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _source_from_node(node: yaml.Node, name: str, loader: yaml.SafeLoader) -> Source:
     source = Source(name, None)
     problems: list[Problem] = []
     source.data = _build(node, (), source, problems, loader)
@@ -195,7 +227,9 @@ def _short_tag(tag: str) -> str:
 
 def _implicit_text(node: yaml.Node) -> bool:
     """A plain scalar that YAML 1.1 reads as a date or the like (``2012-09-30``): kept as text, not refused."""
-    return isinstance(node, yaml.ScalarNode) and node.style is None and not getattr(node, "explicit_tag", True)
+    # Nodes from the fast path carry no flag: it only accepts documents without explicit tags.
+    # libyaml marks plain scalars with style '' where pure-Python PyYAML uses None.
+    return isinstance(node, yaml.ScalarNode) and not node.style and not getattr(node, "explicit_tag", False)
 
 
 def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem], loader: yaml.SafeLoader) -> Any:
