@@ -57,3 +57,20 @@ def _clean_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium per test process: sync Playwright allows a single instance per thread, so every
+    browser test (site pages, SVG rendering) shares this one."""
+    from tests.browser.chromium import LAUNCH_ARGS, require_chromium
+
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -351,26 +351,14 @@ def material_css() -> str:
                    for path in sorted(folder.glob(pattern)))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from tests.browser.chromium import LAUNCH_ARGS, require_chromium
-
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
 PLAIN_BACKGROUND = {"default": "#ffffff", "slate": "#1e2129"}
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("name", [*SPEC_NAMES, "deep", "towers"])
-def test_in_chromium_widths_fit_estimates_and_both_themes_are_readable(chromium, bundled, name, view):
+def test_in_chromium_widths_fit_estimates_and_both_themes_are_readable(chromium_browser, bundled, name, view):
+    chromium = chromium_browser
     analysis = bundled[name] if name in bundled else analyse(SYNTHETIC[name]())
     svg = VIEWS[view](analysis)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

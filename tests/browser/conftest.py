@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.chromium import LAUNCH_ARGS, require_chromium
 from tests.browser.probe import Browsing
 from tests.site_helpers import build_site, serve_directory
 
@@ -28,19 +27,6 @@ def site_dir(tmp_path_factory) -> Path:
 def site_url(site_dir: Path) -> Iterator[str]:
     with serve_directory(site_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def chromium_browser():
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), headless=True, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
