@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from alexnet.spec import Spec
 
@@ -26,13 +27,20 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(pyrepr=repr, pytuple=lambda v: repr(tuple(v)), pydoc=python_docstring_text, md=markdown_text,
-                       num=lambda n: f"{n:,}")
+                       num=lambda n: f"{n:,}", svg_attributes=xml_attributes)
     return env
 
 
 def python_docstring_text(text: str) -> str:
     """Text safe inside a triple-quoted docstring (spec text has no backslashes; quotes get one)."""
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def xml_attributes(pairs: list[tuple[str, str]]) -> markupsafe.Markup:
+    """`` key="value"`` for each pair, values escaped: one filter call per element instead of a template loop
+    per attribute (the diagrams have thousands)."""
+    escape = markupsafe.escape
+    return markupsafe.Markup("".join(f' {escape(key)}="{escape(value)}"' for key, value in pairs))
 
 
 def markdown_text(text: str) -> str:

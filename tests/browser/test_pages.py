@@ -143,21 +143,13 @@ def test_dark_palette_keeps_diagram_text_readable(site_url: str, browse):
     seen.page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-screenshot
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     seen.page.screenshot(path=str(SCREENSHOTS / "alexnet-dark-toggled.png"), full_page=True)
-    contrasts = diagram_contrasts(seen.page)
-    assert len(contrasts) >= 20, f"only {len(contrasts)} visible diagram texts measured"
-    poor = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < MIN_CONTRAST]
-    assert not poor, f"dark theme: diagram text below {MIN_CONTRAST}:1 contrast: {poor[:10]}"
-    print(f"dark: {len(contrasts)} diagram texts, lowest contrast {min(r for _, r in contrasts):.2f}:1")
+    assert_diagram_text_readable(seen.page, "dark")
     assert_clean(seen)
 
 
 def test_light_palette_diagram_text_is_readable(site_url: str, browse):
     seen = browse(site_url, "light").visit(url_of(site_url, ALEXNET_PAGE))
-    contrasts = diagram_contrasts(seen.page)
-    assert len(contrasts) >= 20, f"only {len(contrasts)} visible diagram texts measured"
-    poor = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < MIN_CONTRAST]
-    assert not poor, f"light theme: diagram text below {MIN_CONTRAST}:1 contrast: {poor[:10]}"
-    print(f"light: {len(contrasts)} diagram texts, lowest contrast {min(r for _, r in contrasts):.2f}:1")
+    assert_diagram_text_readable(seen.page, "light")
     assert_clean(seen)
 
 
@@ -188,3 +180,12 @@ def test_notebook_page_shows_executed_outputs(site_url: str, browse):
     text = " ".join(outputs.all_inner_texts())
     assert "Traceback" not in text, "an output shows an exception"
     assert_clean(seen)
+
+
+def assert_diagram_text_readable(page, theme: str) -> None:
+    """Every visible diagram text reaches MIN_CONTRAST against what is drawn under it."""
+    contrasts = diagram_contrasts(page)
+    assert len(contrasts) >= 20, f"only {len(contrasts)} visible diagram texts measured"
+    poor = [(text, round(ratio, 2)) for text, ratio in contrasts if ratio < MIN_CONTRAST]
+    assert not poor, f"{theme} theme: diagram text below {MIN_CONTRAST}:1 contrast: {poor[:10]}"
+    print(f"{theme}: {len(contrasts)} diagram texts, lowest contrast {min(r for _, r in contrasts):.2f}:1")
