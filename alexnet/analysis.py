@@ -83,9 +83,6 @@ class Analysis:
     def total_activations(self) -> int:
         return sum(r.activations for r in self.rows)
 
-    def count(self, *kinds: str) -> int:
-        return sum(r.kind in kinds for r in self.rows)
-
     def row(self, name: str) -> Row:
         return next(r for r in self.rows if r.name == name)
 

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from .analysis import DEFAULT_MAX_PARAMS, Analysis, analyse, fmt_nchw, fmt_rf
+from .analysis import BYTES_PER_FLOAT, DEFAULT_MAX_PARAMS, Analysis, analyse, fmt_nchw, fmt_rf
 from .source import SpecError
 from .spec import load_spec
 
@@ -28,7 +28,7 @@ def summary_table(analysis: Analysis) -> str:
     def fmt(cells):
         return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False)))
 
-    mb = 4 / 2**20
+    mb = BYTES_PER_FLOAT / 2**20
     out = [f"{spec.title} [{spec.name}] - input {fmt_nchw(analysis.input)}", rule, fmt(head), rule,
            *map(fmt, lines), rule,
            f"Total params: {analysis.total_params:,} (weights {analysis.total_weights:,}, "

@@ -20,8 +20,6 @@ import yaml
 MAX_SPEC_BYTES = 1_000_000
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 
-Path_ = tuple  # a path into the document: keys (str) and list indices (int)
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -264,6 +262,11 @@ def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem]
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), source, problems, loader) for i, item in enumerate(node.value)]
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
+        # YAML 1.1 reads 1:20 as the base-60 number 80: never what a spec author meant.
+        problems.append(Problem(source.file, line, col, f"{node.value!r} would be read as a base-60 number "
+                                                        "(YAML 1.1): write a plain number, or quote it for text"))
+        return None
     try:
         return loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError) as exc:

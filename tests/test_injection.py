@@ -8,6 +8,7 @@ spec allows that means something to Python or Markdown (quotes, triple quotes, #
 from __future__ import annotations
 
 import ast
+import html
 import html.parser
 import io
 import json
@@ -171,3 +172,22 @@ def test_every_artifact_of_a_hostile_spec_is_well_formed(hostile):
         elif rel.endswith(".json"):
             data = json.loads(content)
             assert data["title"] == analysis.spec.title
+
+
+def test_markdown_partials_show_display_names_literally(tmp_path):
+    """facts.md and the seed-errors admonition name layers by their display text: it must stay literal."""
+    from tools.render_site import SEED_SPEC, render_facts, render_seed_errors
+
+    data = _spec_data(HOSTILE_TEXT)
+    data["name"] = SEED_SPEC  # the seed-errors partial describes the seed spec
+    data["sections"]["features"].insert(3, {"name": "conv2", "display": HOSTILE_TEXT["fc1"], "kind": "conv",
+                                            "out_channels": 8, "kernel_size": 1, "groups": 2})
+    path = tmp_path / f"{SEED_SPEC}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+    analysis = analyse(load_spec(path))
+    for partial in (render_facts(analysis), render_seed_errors([analysis])):
+        page = markdown.markdown(partial, extensions=["admonition", "md_in_html"])
+        assert HOSTILE_TEXT["fc1"] in html.unescape(page)  # conv2 (grouped) and fc1 are named by it
+        for tag in ("em", "strong", "script", "a"):
+            inside = [m for m in page.split(f"<{tag}")[1:] if MARK in m.split(f"</{tag}>")[0]]
+            assert not inside, f"spec text became <{tag}>: {inside[:1]}"

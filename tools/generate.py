@@ -114,15 +114,20 @@ class Plan:
 
 
 def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> Plan:
-    """Everything the generator would write. Orphans are looked for only when all specs are planned."""
+    """Everything the generator would write: the files of the chosen specs (all by default) and the shared
+    files (comparison, schema, ...), which always read every spec in spec/ so they never go stale.
+    Orphans are looked for only when all specs are planned."""
     everything = paths is None
-    all_analyses = load_all(spec_paths(root), root, max_params) if everything else None
-    chosen = all_analyses if everything else load_all(paths, root, max_params)
+    bundled = spec_paths(root)
+    extra = [p for p in paths or [] if p.resolve() not in {b.resolve() for b in bundled}]
+    all_analyses = load_all(bundled + extra, root, max_params)
+    chosen_names = {p.stem for p in paths} if paths is not None else None
     files: dict[str, str] = {}
-    for analysis in chosen:
-        files.update(spec_artifacts(analysis))
-    if everything:
-        files.update(project_artifacts(all_analyses))
+    for analysis in all_analyses:
+        if chosen_names is None or analysis.spec.name in chosen_names:
+            files.update(spec_artifacts(analysis))
+    bundled_names = {p.stem for p in bundled}
+    files.update(project_artifacts([a for a in all_analyses if a.spec.name in bundled_names]))
     result = Plan(files)
     if everything:
         for folder in GENERATED_DIRS:

@@ -11,11 +11,14 @@ import json
 from pathlib import Path
 
 from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+from alexnet.source import SpecError
 
 from .templating import environment, header
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post prints
+# The total the seed post prints (a fact about that document, not about our spec).
+SEED_PRINTED_TOTAL = 62_378_344
 PAPER_SPEC = "alexnet_paper"   # the two-GPU network of the 2012 paper
 ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
@@ -78,6 +81,9 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
         return None
     fcs = [r for r in seed.rows if r.kind == "linear"]
     first_fc = fcs[0] if fcs else None
+    # The last layer with feature maps before FC1 (Pool3 in AlexNet): its maps are flattened into FC1.
+    last_maps = next((r for r in reversed(seed.rows[:seed.rows.index(first_fc)]) if len(r.output) == 3),
+                     None) if first_fc else None
     conv1_layer = next((layer for _, _, layer in seed.spec.layers() if layer.kind == "conv"), None)
     conv1 = None
     if conv1_layer is not None:
@@ -100,9 +106,11 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
     return {
         "fcs": [{"display": r.display, "output": fmt_shape(r.output), "filter": r.filter,
                  "input": r.input[0]} for r in fcs],
-        "flat_from": fmt_shape(seed.rows[seed.rows.index(first_fc) - 1].input) if first_fc else None,
+        "flat_from": fmt_shape(last_maps.output) if last_maps else None,
+        "flat_layer": last_maps.display if last_maps else None,
         "conv1": conv1,
         "params": seed.total_params,
+        "seed_printed_total": SEED_PRINTED_TOTAL,
         "paper": paper_figures,
     }
 
@@ -209,12 +217,18 @@ def render_tutorial(analyses: list[Analysis]) -> str:
 
     seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)
     context = {"header": header(None, "<!--", f"spec/{SEED_SPEC}.yaml"), "layer": TUTORIAL_LAYER,
-               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": "", "svg": ""}
-    if seed is not None and any(layer.name == TUTORIAL_LAYER for _, _, layer in seed.spec.layers()):
-        edited = analyse(_edited(seed.spec, TUTORIAL_LAYER, {TUTORIAL_KEY: TUTORIAL_VALUE}))
+               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": "", "svg": "",
+               "invalid": []}
+    layer = next((layer for _, _, layer in seed.spec.layers() if layer.name == TUTORIAL_LAYER), None) if seed else None
+    context["missing"] = layer is None or not hasattr(layer, TUTORIAL_KEY)
+    if not context["missing"]:
+        context["old"] = getattr(layer, TUTORIAL_KEY)
+        try:
+            edited = analyse(_edited(seed.spec, TUTORIAL_LAYER, {TUTORIAL_KEY: TUTORIAL_VALUE}))
+        except SpecError as exc:  # the spec as it stands now may not admit the tutorial's edit
+            context["invalid"] = [p.message for p in exc.problems]
+            return environment().get_template("tutorial_change.md.j2").render(**context)
         before, after = table_rows(seed), table_rows(edited)
-        context["old"] = getattr(next(layer for _, _, layer in seed.spec.layers() if layer.name == TUTORIAL_LAYER),
-                                 TUTORIAL_KEY)
         context["rows"] = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
         context["totals"] = {"params": (seed.total_params, edited.total_params),
                              "macs": (seed.total_macs, edited.total_macs)}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.probe import Browsing
+from tests.conftest import copy_repo
 from tests.site_helpers import build_site, serve_directory
 
 BROWSER = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -20,7 +21,9 @@ VIEWPORT = {"width": 1280, "height": 900}  # desktop width: Material shows the s
 
 @pytest.fixture(scope="session")
 def site_dir(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory.mktemp("browser") / "site")
+    # Built from a copy: the build's hook regenerates files, which must not touch the working tree under test.
+    base = tmp_path_factory.mktemp("browser")
+    return build_site(base / "site", cwd=copy_repo(base / "repo"))
 
 
 @pytest.fixture(scope="session")

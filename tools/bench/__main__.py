@@ -29,8 +29,8 @@ from .report import HEADER, render_markdown, render_svg
 ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("generator", "models", "lrn", "compile", "site")
 OUTPUT = "docs/generated/benchmarks"
-NO_GPU = ("No GPU was available to this run (none in this machine, and the project's GPU machine was not lent "
-          "to this task), so there are no GPU figures. On a GPU machine, `python -m tools.bench --only models,lrn "
+NO_GPU = ("No CUDA device was available to this run, so there are no GPU figures. On a GPU machine, "
+          "`python -m tools.bench --only models,lrn "
           "--device cuda --bf16` adds them (float32 and bfloat16 autocast, images per second).")
 
 
