@@ -109,7 +109,8 @@ class _ShapeError(Exception):
         self.key, self.message = key, message
 
 
-def _out_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool) -> int:
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1, ceil: bool = False) -> int:
+    """Output length along one axis of a convolution or pooling window, as PyTorch computes it."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     if ceil:
         out = -(-span // stride) + 1
@@ -130,7 +131,7 @@ def _spatial(layer, shape: tuple[int, ...], kernel, stride, padding, dilation, c
             raise _ShapeError("kernel_size", f"the {fmt_pair(kernel)} kernel{dilated} does not fit the "
                                              f"{shape[1]}x{shape[2]} input with padding {fmt_stride(padding)}: "
                                              "the output would be empty")
-        out.append(_out_size(size, k, s, p, d, ceil))
+        out.append(output_size(size, k, s, p, d, ceil))
     return out[0], out[1]
 
 

@@ -11,14 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def torch_alpha(size: int, alpha: float, convention: str) -> float:
-    """The ``alpha`` to give PyTorch (which divides by ``size``) for a spec's alpha and convention."""
-    if convention == "paper":
-        return alpha * size
-    if convention == "divided_by_n":
-        return alpha
-    raise ValueError(f"unknown LRN convention {convention!r}")
+from .spec import torch_alpha  # re-exported: the conversion is pure Python, the site uses it too
 
 
 def _into(out: torch.Tensor, op, *args: torch.Tensor, **kwargs) -> torch.Tensor:

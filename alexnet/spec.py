@@ -149,6 +149,15 @@ class LRN(_Layer):
     )
 
 
+def torch_alpha(size: int, alpha: float, convention: str) -> float:
+    """The ``alpha`` to give PyTorch (which divides by ``size``) for a spec's alpha and convention."""
+    if convention == "paper":
+        return alpha * size
+    if convention == "divided_by_n":
+        return alpha
+    raise ValueError(f"unknown LRN convention {convention!r}")
+
+
 class MaxPool(_Layer):
     kind: Literal["maxpool"]
     kernel_size: PositivePair
@@ -225,6 +234,10 @@ class Spec(_Strict):
     @property
     def file(self) -> str:
         return self._source.file if self._source else f"{self.name}.yaml"
+
+    def layers_of(self, kind: str) -> list:
+        """The layers of one kind, in order."""
+        return [layer for _, _, layer in self.layers() if layer.kind == kind]
 
     def layers(self) -> list[tuple[str, int, Any]]:
         """Every layer in order as ``(section, index in section, layer)``."""

@@ -30,7 +30,7 @@ def aspects(analyses: list[Analysis]) -> list[dict]:
     """The architectural differences, one row per aspect, one plain-text cell per spec."""
     described = {
         "Input (C x H x W)": lambda a: fmt_nchw(a.input),
-        "Conv output channels": lambda a: ", ".join(str(layer.out_channels) for layer in _layers(a, "conv")),
+        "Conv output channels": lambda a: ", ".join(str(layer.out_channels) for layer in a.spec.layers_of("conv")),
         "Conv kernel / stride / padding": _conv_geometry,
         "Grouped convolutions": _groups,
         "Local response normalization": _lrn,
@@ -75,10 +75,6 @@ def _merge_orders(sequences: list[list]) -> list:
     return merged
 
 
-def _layers(analysis: Analysis, kind: str) -> list:
-    return [layer for _, _, layer in analysis.spec.layers() if layer.kind == kind]
-
-
 def _label(analysis: Analysis, name: str) -> str:
     return analysis.row(name).display
 
@@ -101,11 +97,11 @@ def _number(value: float) -> str:
 
 
 def _conv_geometry(analysis: Analysis) -> str:
-    return ", ".join(f"{_size(c.kernel_size)}/{_size(c.stride)}/{_size(c.padding)}" for c in _layers(analysis, "conv"))
+    return ", ".join(f"{_size(c.kernel_size)}/{_size(c.stride)}/{_size(c.padding)}" for c in analysis.spec.layers_of("conv"))
 
 
 def _groups(analysis: Analysis) -> str:
-    grouped = [c for c in _layers(analysis, "conv") if c.groups > 1]
+    grouped = [c for c in analysis.spec.layers_of("conv") if c.groups > 1]
     if not grouped:
         return "none"
     by_groups: dict[int, list[str]] = {}
@@ -115,7 +111,7 @@ def _groups(analysis: Analysis) -> str:
 
 
 def _lrn(analysis: Analysis) -> str:
-    layers = _layers(analysis, "lrn")
+    layers = analysis.spec.layers_of("lrn")
     if not layers:
         return "none"
     settings = [f"n={n.size}, alpha={_number(n.alpha)}, beta={_number(n.beta)}, k={_number(n.k)}, "
@@ -135,7 +131,7 @@ def _pooling(analysis: Analysis) -> str:
 
 
 def _dropout(analysis: Analysis) -> str:
-    layers = _layers(analysis, "dropout")
+    layers = analysis.spec.layers_of("dropout")
     if not layers:
         return "none"
     return "; ".join(f"p={_number(d.p)} {_where(analysis, d.name)}" for d in layers)

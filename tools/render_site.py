@@ -10,8 +10,9 @@ import html
 import json
 from pathlib import Path
 
-from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape, output_size
 from alexnet.source import SpecError
+from alexnet.spec import torch_alpha
 
 from .templating import environment, header
 
@@ -23,10 +24,6 @@ PAPER_SPEC = "alexnet_paper"   # the two-GPU network of the 2012 paper
 ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 
-def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
     """The layers just before and after ``name`` ('input' / 'output' at the ends)."""
     names = [r.name for r in analysis.rows]
@@ -34,17 +31,13 @@ def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
     return (names[i - 1] if i else "input"), (names[i + 1] if i + 1 < len(names) else "output")
 
 
-def _layers(analysis: Analysis, kind: str) -> list:
-    return [layer for _, _, layer in analysis.spec.layers() if layer.kind == kind]
-
-
 def facts(analysis: Analysis) -> dict:
     """The numbers of the "key features" list."""
     rows = analysis.rows
     weighted = [r for r in rows if r.kind in ("conv", "linear")]
     activations = sorted({r.kind for r in rows if r.kind in ACTIVATION_NAMES})
-    lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in _layers(analysis, "lrn")]
-    dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in _layers(analysis, "dropout")]
+    lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in analysis.spec.layers_of("lrn")]
+    dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in analysis.spec.layers_of("dropout")]
     return {
         "input": fmt_nchw(analysis.input),
         "params": analysis.total_params,
@@ -90,7 +83,7 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
         size, k = seed.input[1], conv1_layer.kernel_size[0]
         s, p = conv1_layer.stride[0], conv1_layer.padding[0]
         conv1 = {"display": conv1_layer.display or conv1_layer.name, "size": size, "k": k, "s": s, "p": p,
-                 "out": _conv_out(size, k, s, p), "out_unpadded": _conv_out(size, k, s, 0)}
+                 "out": output_size(size, k, s, p), "out_unpadded": output_size(size, k, s, 0)}
     paper = by_name.get(PAPER_SPEC)
     paper_figures = None
     if paper is not None:
@@ -98,7 +91,7 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
         paper_figures = {
             "input": paper.input[1], "params": paper.total_params, "weights": paper.total_weights,
             "removed": seed.total_weights - paper.total_weights,
-            "conv1_out": _conv_out(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
+            "conv1_out": output_size(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
                                    paper_conv1.padding[0]),
             "conv1_padding": paper_conv1.padding[0],
             "grouped": [r.display for r in paper.rows if r.kind == "conv" and "groups" in r.filter],
@@ -125,16 +118,16 @@ def render_lrn_usage(analyses: list[Analysis]) -> str:
     """Which LRN each spec uses, where, and the equivalent torch.nn.LocalResponseNorm call."""
     rows = []
     for analysis in analyses:
-        layers = _layers(analysis, "lrn")
+        layers = analysis.spec.layers_of("lrn")
         if not layers:
             rows.append({"spec": analysis.spec.name, "layer": None})
         for layer in layers:
             before, after = _neighbours(analysis, layer.name)
-            torch_alpha = layer.alpha * layer.size if layer.convention == "paper" else layer.alpha
+            alpha = torch_alpha(layer.size, layer.alpha, layer.convention)
             rows.append({"spec": analysis.spec.name, "layer": layer.name, "before": before, "after": after,
                          "size": layer.size, "alpha": f"{layer.alpha:g}", "beta": f"{layer.beta:g}",
                          "k": f"{layer.k:g}", "convention": layer.convention,
-                         "torch": f"nn.LocalResponseNorm({layer.size}, alpha={torch_alpha:g}, "
+                         "torch": f"nn.LocalResponseNorm({layer.size}, alpha={alpha:g}, "
                                   f"beta={layer.beta:g}, k={layer.k:g})"})
     return environment().get_template("lrn_usage.md.j2").render(
         header=header(None, "<!--", "spec/*.yaml"), rows=rows)
