@@ -86,6 +86,12 @@ class Analysis:
     def row(self, name: str) -> Row:
         return next(r for r in self.rows if r.name == name)
 
+    def neighbours(self, name: str) -> tuple[str | None, str | None]:
+        """Names of the layers just before and after ``name`` (None at the input / output end)."""
+        names = [r.name for r in self.rows]
+        i = names.index(name)
+        return (names[i - 1] if i else None), (names[i + 1] if i + 1 < len(names) else None)
+
     def as_dict(self) -> dict:
         return {
             "name": self.spec.name,
@@ -127,9 +133,9 @@ def _spatial(layer, shape: tuple[int, ...], kernel, stride, padding, dilation, c
     out = []
     for size, k, s, p, d in zip(shape[1:], kernel, stride, padding, dilation, strict=True):
         if d * (k - 1) + 1 > size + 2 * p:
-            dilated = f" with dilation {fmt_stride(dilation)}" if dilation != (1, 1) else ""
+            dilated = f" with dilation {fmt_size(dilation)}" if dilation != (1, 1) else ""
             raise _ShapeError("kernel_size", f"the {fmt_pair(kernel)} kernel{dilated} does not fit the "
-                                             f"{shape[1]}x{shape[2]} input with padding {fmt_stride(padding)}: "
+                                             f"{shape[1]}x{shape[2]} input with padding {fmt_size(padding)}: "
                                              "the output would be empty")
         out.append(output_size(size, k, s, p, d, ceil))
     return out[0], out[1]
@@ -138,7 +144,7 @@ def _spatial(layer, shape: tuple[int, ...], kernel, stride, padding, dilation, c
 def _pool_padding_problem(layer) -> str | None:
     """PyTorch refuses pool padding over half the kernel (a window of padding only); this needs no shapes."""
     if any(p > k // 2 for k, p in zip(layer.kernel_size, layer.padding, strict=True)):
-        return (f"padding {fmt_stride(layer.padding)} must be at most half the kernel {fmt_pair(layer.kernel_size)} "
+        return (f"padding {fmt_size(layer.padding)} must be at most half the kernel {fmt_pair(layer.kernel_size)} "
                 "(PyTorch refuses more)")
     return None
 
@@ -158,7 +164,7 @@ def _layer(layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, st
         biases = layer.out_channels if layer.bias else 0
         filt = f"{layer.out_channels}x{cin // layer.groups}x{kh}x{kw}"
         if layer.stride != (1, 1):
-            filt += f", /{fmt_stride(layer.stride)}"
+            filt += f", /{fmt_size(layer.stride)}"
         if layer.groups > 1:
             filt += f", {layer.groups} groups"
         eff = tuple(d * (k - 1) + 1 for k, d in zip(layer.kernel_size, layer.dilation, strict=False))
@@ -174,7 +180,7 @@ def _layer(layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int, st
         dilation = getattr(layer, "dilation", (1, 1))
         h, w = _spatial(layer, shape, layer.kernel_size, stride, layer.padding, dilation, layer.ceil_mode)
         eff = tuple(d * (k - 1) + 1 for k, d in zip(layer.kernel_size, dilation, strict=False))
-        return (shape[0], h, w), 0, 0, f"{fmt_pair(layer.kernel_size)}, /{fmt_stride(stride)}", (eff, stride)
+        return (shape[0], h, w), 0, 0, f"{fmt_pair(layer.kernel_size)}, /{fmt_size(stride)}", (eff, stride)
     if kind == "adaptive_avgpool":
         if len(shape) != 3:
             raise _ShapeError("kind", f"adaptive_avgpool needs a (C, H, W) input, got {fmt_shape(shape)}")
@@ -263,7 +269,8 @@ def fmt_pair(pair: tuple[int, int]) -> str:
     return f"{pair[0]}x{pair[1]}"
 
 
-def fmt_stride(pair: tuple[int, int]) -> str:
+def fmt_size(pair: tuple[int, int]) -> str:
+    """``3`` for a square size, stride or padding; ``3x5`` otherwise."""
     return str(pair[0]) if pair[0] == pair[1] else fmt_pair(pair)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from alexnet.analysis import Analysis, Row, fmt_nchw
+from alexnet.analysis import Analysis, Row, fmt_nchw, fmt_size
 
 from .templating import environment, header
 
@@ -81,15 +81,9 @@ def _label(analysis: Analysis, name: str) -> str:
 
 def _where(analysis: Analysis, name: str) -> str:
     """``after relu1, before pool1``: a layer's place by its neighbours."""
-    names = [r.name for r in analysis.rows]
-    i = names.index(name)
-    before = f"after {_label(analysis, names[i - 1])}" if i else "at the input"
-    after = f"before {_label(analysis, names[i + 1])}" if i + 1 < len(names) else "at the output"
-    return f"{before}, {after}"
-
-
-def _size(pair: tuple[int, int]) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+    before, after = analysis.neighbours(name)
+    return (f"{f'after {_label(analysis, before)}' if before else 'at the input'}, "
+            f"{f'before {_label(analysis, after)}' if after else 'at the output'}")
 
 
 def _number(value: float) -> str:
@@ -97,7 +91,8 @@ def _number(value: float) -> str:
 
 
 def _conv_geometry(analysis: Analysis) -> str:
-    return ", ".join(f"{_size(c.kernel_size)}/{_size(c.stride)}/{_size(c.padding)}" for c in analysis.spec.layers_of("conv"))
+    convs = analysis.spec.layers_of("conv")
+    return ", ".join(f"{fmt_size(c.kernel_size)}/{fmt_size(c.stride)}/{fmt_size(c.padding)}" for c in convs)
 
 
 def _groups(analysis: Analysis) -> str:

@@ -26,9 +26,13 @@ ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
     """The layers just before and after ``name`` ('input' / 'output' at the ends)."""
-    names = [r.name for r in analysis.rows]
-    i = names.index(name)
-    return (names[i - 1] if i else "input"), (names[i + 1] if i + 1 < len(names) else "output")
+    before, after = analysis.neighbours(name)
+    return before or "input", after or "output"
+
+
+def _grouped_convs(analysis: Analysis) -> list[str]:
+    """Table labels of the convolutions split into groups (one group per GPU in the paper)."""
+    return [layer.display or layer.name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
 
 
 def facts(analysis: Analysis) -> dict:
@@ -46,7 +50,7 @@ def facts(analysis: Analysis) -> dict:
         "weighted": len(weighted),
         "convs": sum(r.kind == "conv" for r in weighted),
         "linears": sum(r.kind == "linear" for r in weighted),
-        "grouped": [r.display for r in rows if r.kind == "conv" and "groups" in r.filter],
+        "grouped": _grouped_convs(analysis),
         "activations": [ACTIVATION_NAMES[a] for a in activations],
         "activation_count": sum(r.kind in activations for r in rows),
         "lrn": lrn,
@@ -94,7 +98,7 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
             "conv1_out": output_size(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
                                    paper_conv1.padding[0]),
             "conv1_padding": paper_conv1.padding[0],
-            "grouped": [r.display for r in paper.rows if r.kind == "conv" and "groups" in r.filter],
+            "grouped": _grouped_convs(paper),
         }
     return {
         "fcs": [{"display": r.display, "output": fmt_shape(r.output), "filter": r.filter,

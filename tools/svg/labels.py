@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alexnet.analysis import Analysis, Row, fmt_nchw, fmt_pair, fmt_stride
+from alexnet.analysis import Analysis, Row, fmt_nchw, fmt_pair, fmt_size
 
 # Colour families (CSS classes ``k-<family>``), in legend order. The seed's scheme: conv/fc blue,
 # pooling red, LRN/dropout green; we give each kind family its own hue.
@@ -29,7 +29,7 @@ def layer_of(analysis: Analysis, row: Row):
 
 
 def _stride(stride: tuple[int, int]) -> str:
-    return "" if stride == (1, 1) else f", /{fmt_stride(stride)}"
+    return "" if stride == (1, 1) else f", /{fmt_size(stride)}"
 
 
 def layer_label(analysis: Analysis, row: Row) -> str:
@@ -39,7 +39,7 @@ def layer_label(analysis: Analysis, row: Row) -> str:
     if kind == "conv":
         text = f"{fmt_pair(layer.kernel_size)} conv, {row.output[0]}{_stride(layer.stride)}"
         if layer.dilation != (1, 1):
-            text += f", dilation {fmt_stride(layer.dilation)}"
+            text += f", dilation {fmt_size(layer.dilation)}"
         return text + (f", {layer.groups} groups" if layer.groups > 1 else "")
     if kind in ("maxpool", "avgpool"):
         name = "max pool" if kind == "maxpool" else "avg pool"
