@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
-from alexnet.source import SpecError
-from alexnet.spec import load_spec, schema
+from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis
+from alexnet.source import Problem, SpecError
+from alexnet.spec import schema
+from alexnet.validation import validate_file
 
 from .render_comparison import render_comparison
 from .render_markdown import render_parameters
@@ -79,20 +80,19 @@ def _json(data: object) -> str:
 
 
 def spec_paths(root: Path) -> list[Path]:
-    return sorted((root / "spec").glob("*.yaml"))
+    """The spec files: spec/*.yaml and spec/*.yml (refused when read: see load_spec), skipping hidden
+    files such as an editor's lock file (``.#alexnet.yaml``) and anything that is not a file."""
+    folder = root / "spec"
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+                  and (p.is_file() or not p.exists()))  # a dangling or looping link is reported when read
 
 
 def load_all(paths: list[Path], root: Path, max_params: int = DEFAULT_MAX_PARAMS) -> list[Analysis]:
     """Validate and analyse every spec; raise one SpecError listing the problems of all of them."""
     analyses, problems = [], []
     for path in paths:
-        shown = _shown(path, root)
         try:
-            spec = load_spec(path, shown)
-            if spec.name != path.stem:
-                raise SpecError([spec.problem(("name",), f"name {spec.name!r} must equal the file name "
-                                                         f"{path.stem!r} (generated files are named after it)")])
-            analyses.append(analyse(spec, max_params))
+            analyses.append(validate_file(path, _shown(path, root), max_params))
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -101,10 +101,19 @@ def load_all(paths: list[Path], root: Path, max_params: int = DEFAULT_MAX_PARAMS
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except ValueError:
-        return str(path)
+    return os.path.relpath(path, root) if _inside(path, root) else str(path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    # os.path.abspath: Path.resolve raises on a symlink loop, and a link's target does not matter here
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == os.path.abspath(folder)
+
+
+def _outside_spec_folder(paths: list[Path], root: Path) -> list[Problem]:
+    """The generator names artefacts after specs in spec/; another file would overwrite a bundled spec's."""
+    return [Problem(str(p), 1, 1, f"not in {root / 'spec'}: the generator writes files only for the specs "
+                                  "there (copy it into spec/ under its own name)")
+            for p in paths if os.path.dirname(os.path.abspath(p)) != os.path.abspath(root / "spec")]
 
 
 @dataclass
@@ -118,16 +127,16 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
     files (comparison, schema, ...), which always read every spec in spec/ so they never go stale.
     Orphans are looked for only when all specs are planned."""
     everything = paths is None
+    if problems := _outside_spec_folder(paths or [], root):
+        raise SpecError(problems)
     bundled = spec_paths(root)
-    extra = [p for p in paths or [] if p.resolve() not in {b.resolve() for b in bundled}]
-    all_analyses = load_all(bundled + extra, root, max_params)
+    all_analyses = load_all(bundled, root, max_params)
     chosen_names = {p.stem for p in paths} if paths is not None else None
     files: dict[str, str] = {}
     for analysis in all_analyses:
         if chosen_names is None or analysis.spec.name in chosen_names:
             files.update(spec_artifacts(analysis))
-    bundled_names = {p.stem for p in bundled}
-    files.update(project_artifacts([a for a in all_analyses if a.spec.name in bundled_names]))
+    files.update(project_artifacts(all_analyses))
     result = Plan(files)
     if everything:
         for folder in GENERATED_DIRS:
@@ -208,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS, help="refuse larger networks")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    paths = [p.resolve() for p in args.specs] or None
+    paths = args.specs or None
     try:
         if args.check:
             result = plan(root, paths, args.max_params)

@@ -10,9 +10,10 @@ import html
 import json
 from pathlib import Path
 
-from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape, output_size
+from alexnet.analysis import Analysis, analyse
+from alexnet.formatting import fmt_chw, fmt_hwc
+from alexnet.kinds import output_size, torch_alpha
 from alexnet.source import SpecError
-from alexnet.spec import torch_alpha
 
 from .templating import environment, header
 
@@ -21,38 +22,37 @@ SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post
 # The total the seed post prints (a fact about that document, not about our spec).
 SEED_PRINTED_TOTAL = 62_378_344
 PAPER_SPEC = "alexnet_paper"   # the two-GPU network of the 2012 paper
-ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 
 def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
     """The layers just before and after ``name`` ('input' / 'output' at the ends)."""
     before, after = analysis.neighbours(name)
-    return before or "input", after or "output"
+    return before.name if before else "input", after.name if after else "output"
 
 
 def _grouped_convs(analysis: Analysis) -> list[str]:
     """Table labels of the convolutions split into groups (one group per GPU in the paper)."""
-    return [layer.display or layer.name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
+    return [layer.display_name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
 
 
 def facts(analysis: Analysis) -> dict:
     """The numbers of the "key features" list."""
     rows = analysis.rows
     weighted = [r for r in rows if r.kind in ("conv", "linear")]
-    activations = sorted({r.kind for r in rows if r.kind in ACTIVATION_NAMES})
+    activations = [r for r in rows if r.layer.family == "act"]
     lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in analysis.spec.layers_of("lrn")]
     dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in analysis.spec.layers_of("dropout")]
     return {
-        "input": fmt_nchw(analysis.input),
+        "input": fmt_chw(analysis.input),
         "params": analysis.total_params,
         "macs": analysis.total_macs,
-        "flops": 2 * analysis.total_macs,
+        "flops": analysis.total_flops,
         "weighted": len(weighted),
         "convs": sum(r.kind == "conv" for r in weighted),
         "linears": sum(r.kind == "linear" for r in weighted),
         "grouped": _grouped_convs(analysis),
-        "activations": [ACTIVATION_NAMES[a] for a in activations],
-        "activation_count": sum(r.kind in activations for r in rows),
+        "activations": sorted({r.layer.diagram_label(r.output) for r in activations}),
+        "activation_count": len(activations),
         "lrn": lrn,
         "dropout": dropout,
         "classes": analysis.spec.num_classes,
@@ -86,7 +86,7 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
     if conv1_layer is not None:
         size, k = seed.input[1], conv1_layer.kernel_size[0]
         s, p = conv1_layer.stride[0], conv1_layer.padding[0]
-        conv1 = {"display": conv1_layer.display or conv1_layer.name, "size": size, "k": k, "s": s, "p": p,
+        conv1 = {"display": conv1_layer.display_name, "size": size, "k": k, "s": s, "p": p,
                  "out": output_size(size, k, s, p), "out_unpadded": output_size(size, k, s, 0)}
     paper = by_name.get(PAPER_SPEC)
     paper_figures = None
@@ -101,9 +101,9 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
             "grouped": _grouped_convs(paper),
         }
     return {
-        "fcs": [{"display": r.display, "output": fmt_shape(r.output), "filter": r.filter,
+        "fcs": [{"display": r.display, "output": fmt_hwc(r.output), "filter": r.layer.filter_text(r.input),
                  "input": r.input[0]} for r in fcs],
-        "flat_from": fmt_shape(last_maps.output) if last_maps else None,
+        "flat_from": fmt_hwc(last_maps.output) if last_maps else None,
         "flat_layer": last_maps.display if last_maps else None,
         "conv1": conv1,
         "params": seed.total_params,

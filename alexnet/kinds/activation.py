@@ -1,0 +1,46 @@
+"""Elementwise non-linearities."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, StrictBool
+
+from .base import Layer, Shape
+
+
+class _Activation(Layer):
+    family = "act"
+    elementwise = True
+    module: ClassVar[str]  # the torch.nn class
+    label: ClassVar[str]   # the diagram's label
+
+    def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
+        return f"nn.{self.module}()"
+
+    def diagram_label(self, output: Shape) -> str:
+        return self.label
+
+
+class ReLU(_Activation):
+    kind: Literal["relu"]
+    module, label = "ReLU", "ReLU"
+    inplace: StrictBool = Field(False, description="Overwrite the input (as torchvision does) to save memory.")
+
+    def overwrites_input(self) -> bool:
+        return self.inplace
+
+    def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
+        return "nn.ReLU(inplace=True)" if self.inplace else "nn.ReLU()"
+
+
+class Tanh(_Activation):
+    kind: Literal["tanh"]
+    saves_output = True
+    module, label = "Tanh", "tanh"
+
+
+class Sigmoid(_Activation):
+    kind: Literal["sigmoid"]
+    saves_output = True
+    module, label = "Sigmoid", "sigmoid"
