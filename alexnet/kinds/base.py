@@ -47,6 +47,7 @@ class Layer(BaseModel):
     table_row: ClassVar[bool] = False    # gets a row in the seed's table and a volume in the detailed diagram
     imports: ClassVar[tuple[str, ...]] = ()  # lines the generated module needs for this kind
     functional: ClassVar[str | None] = None  # a lone layer in a section is written as this call on x
+    example: ClassVar[dict] = {}  # the keys besides name and kind of a typical layer (tests build one per kind)
     saves_output: ClassVar[bool] = False  # its backward reads its output, so no later layer may overwrite it
 
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="Unique identifier, e.g. conv1.")]

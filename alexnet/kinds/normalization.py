@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,7 @@ class LRN(Layer):
     elementwise = True
     imports = ("from alexnet.layers import LocalResponseNorm",)
     saves_output = True
+    example: ClassVar[dict] = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2, "convention": "paper"}
     size: Positive = Field(description="n, the number of neighbouring channels summed over.")
     alpha: FloatPositive
     beta: FloatPositive

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -57,6 +57,7 @@ class _Pool(Layer):
 
 class MaxPool(_Pool):
     kind: Literal["maxpool"]
+    example: ClassVar[dict] = {"kernel_size": 3, "stride": 2}
     dilation: PositivePair = (1, 1)
 
     @property
@@ -72,6 +73,7 @@ class MaxPool(_Pool):
 
 class AvgPool(_Pool):
     kind: Literal["avgpool"]
+    example: ClassVar[dict] = {"kernel_size": 2}
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return self._module("nn.AvgPool2d")
@@ -85,6 +87,7 @@ class AdaptiveAvgPool(Layer):
     family = "pool"
     table_row = True
     output_size: PositivePair
+    example: ClassVar[dict] = {"output_size": 2}
 
     def infer(self, shape: Shape) -> Inferred:
         need_maps(self, shape)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
@@ -46,6 +46,7 @@ class _Biased(Layer):
 class Conv(_Biased):
     kind: Literal["conv"]
     family = "conv"
+    example: ClassVar[dict] = {"out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1}
     table_row = True
     out_channels: Positive
     kernel_size: PositivePair
@@ -108,6 +109,7 @@ class Conv(_Biased):
 class Linear(_Biased):
     kind: Literal["linear"]
     family = "fc"
+    example: ClassVar[dict] = {"out_features": 5}
     table_row = True
     out_features: Positive
     bias: StrictBool = True
