@@ -89,3 +89,9 @@ def test_a_rule_of_a_kind_is_reported_with_its_field():
                                                     "groups": 3}]}})
     with pytest.raises(SpecError, match="groups 3 does not divide the 4 output channels"):
         analyse(spec)
+
+
+def test_leaky_relu_keeps_its_slope():
+    layer = _layer("leaky_relu", negative_slope=0.2)
+    module = _build(layer.torch_module((3,), "3", None))
+    assert module(torch.tensor([[-1.0, 0.0, 2.0]])).tolist() == [[pytest.approx(-0.2), 0.0, 2.0]]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StrictBool
 
 from .base import Layer, Shape
+from .fields import Float
 
 
 class _Activation(Layer):
@@ -44,3 +45,15 @@ class Sigmoid(_Activation):
     kind: Literal["sigmoid"]
     saves_output = True
     module, label = "Sigmoid", "sigmoid"
+
+
+class LeakyReLU(_Activation):
+    kind: Literal["leaky_relu"]
+    example: ClassVar[dict] = {"negative_slope": 0.1}
+    negative_slope: Annotated[Float, Field(ge=0)] = Field(0.01, description="Slope for negative inputs.")
+
+    def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
+        return f"nn.LeakyReLU({self.negative_slope!r})" if self.negative_slope != 0.01 else "nn.LeakyReLU()"
+
+    def diagram_label(self, output: Shape) -> str:
+        return f"leaky ReLU {self.negative_slope:g}"
