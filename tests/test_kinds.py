@@ -95,3 +95,10 @@ def test_leaky_relu_keeps_its_slope():
     layer = _layer("leaky_relu", negative_slope=0.2)
     module = _build(layer.torch_module((3,), "3", None))
     assert module(torch.tensor([[-1.0, 0.0, 2.0]])).tolist() == [[pytest.approx(-0.2), 0.0, 2.0]]
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_matches_the_functional_form(approximate):
+    x = torch.linspace(-3, 3, 13).reshape(1, 13)
+    module = _build(_layer("gelu", approximate=approximate).torch_module((13,), "13", None))
+    assert torch.allclose(module(x), torch.nn.functional.gelu(x, approximate=approximate))

@@ -57,3 +57,12 @@ class LeakyReLU(_Activation):
 
     def diagram_label(self, output: Shape) -> str:
         return f"leaky ReLU {self.negative_slope:g}"
+
+
+class GELU(_Activation):
+    kind: Literal["gelu"]
+    module, label = "GELU", "GELU"
+    approximate: Literal["none", "tanh"] = Field("none", description="tanh: the faster tanh approximation.")
+
+    def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
+        return "nn.GELU()" if self.approximate == "none" else f"nn.GELU(approximate={self.approximate!r})"
