@@ -102,3 +102,10 @@ def test_gelu_matches_the_functional_form(approximate):
     x = torch.linspace(-3, 3, 13).reshape(1, 13)
     module = _build(_layer("gelu", approximate=approximate).torch_module((13,), "13", None))
     assert torch.allclose(module(x), torch.nn.functional.gelu(x, approximate=approximate))
+
+
+def test_softmax_sums_to_one_along_its_dim_and_refuses_the_batch():
+    module = _build(_layer("softmax", dim=-1).torch_module((4, 9, 9), "4", None))
+    assert torch.allclose(module(torch.randn(2, 4, 9, 9)).sum(-1), torch.ones(2, 4, 9))
+    with pytest.raises(ShapeError, match="dim 0 is not a dimension"):
+        _layer("softmax", dim=0).infer((10,))

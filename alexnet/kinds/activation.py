@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictInt
 
-from .base import Layer, Shape
+from ..formatting import fmt_chw
+from .base import Inferred, Layer, Shape, ShapeError
 from .fields import Float
 
 
@@ -66,3 +67,22 @@ class GELU(_Activation):
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return "nn.GELU()" if self.approximate == "none" else f"nn.GELU(approximate={self.approximate!r})"
+
+
+class Softmax(_Activation):
+    kind: Literal["softmax"]
+    saves_output = True
+    dim: StrictInt = Field(1, description="The dimension that sums to 1, counted as PyTorch does (0 is the batch, "
+                                          "1 the channels or features; negative from the end).")
+
+    def infer(self, shape: Shape) -> Inferred:
+        if not (1 <= self.dim <= len(shape) or -len(shape) <= self.dim <= -1):
+            raise ShapeError("dim", f"dim {self.dim} is not a dimension of the {fmt_chw(shape)} input other than "
+                                    f"the batch (1 to {len(shape)}, or -{len(shape)} to -1)")
+        return Inferred(shape)
+
+    def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
+        return f"nn.Softmax(dim={self.dim})"
+
+    def diagram_label(self, output: Shape) -> str:
+        return "softmax" if self.dim == 1 else f"softmax, dim {self.dim}"
