@@ -109,3 +109,10 @@ def test_softmax_sums_to_one_along_its_dim_and_refuses_the_batch():
     assert torch.allclose(module(torch.randn(2, 4, 9, 9)).sum(-1), torch.ones(2, 4, 9))
     with pytest.raises(ShapeError, match="dim 0 is not a dimension"):
         _layer("softmax", dim=0).infer((10,))
+
+
+def test_zero_pad_adds_zeros_on_the_sides_pytorch_names():
+    layer = _layer("zero_pad", padding=[1, 2, 0, 3])  # left, right, top, bottom
+    assert layer.infer((1, 2, 2)).output == (1, 5, 5)
+    y = _build(layer.torch_module((1, 2, 2), "1", None))(torch.ones(1, 1, 2, 2))[0, 0]
+    assert y[:2, 1:3].eq(1).all() and y.sum() == 4 and y[:, 0].eq(0).all() and y[2:, :].eq(0).all()
