@@ -17,8 +17,20 @@ from .source import Problem, SpecError
 from .spec import Spec, load_spec
 from .validation import validate_file
 
-__all__ = ["Analysis", "Problem", "Spec", "SpecError", "analyse", "available_models", "load_model", "load_spec",
-           "resolve_spec", "spec_path", "validate_file"]
+__all__ = [
+    "Analysis",
+    "Problem",
+    "Spec",
+    "SpecError",
+    "analyse",
+    "available_models",
+    "build_model",
+    "load_model",
+    "load_spec",
+    "resolve_spec",
+    "spec_path",
+    "validate_file",
+]
 
 _PACKAGE = Path(__file__).resolve().parent
 # In a checkout the specs are spec/ beside the package; an installed wheel carries them as alexnet/specs/.
@@ -54,8 +66,13 @@ def load_model(name: str, **kwargs: Any):
         raise ValueError(f"no generated model {name!r}; available: {', '.join(available_models())} "
                          "(add spec/<name>.yaml and run `python -m tools.generate`)")
     module = importlib.import_module(f"alexnet.models.{name}")
-    model_class = getattr(module, module.__all__[0])
+    return build_model(getattr(module, module.__all__[0]), **kwargs)
+
+
+def build_model(model_class: type, **kwargs: Any):
+    """Instantiate a generated model class, saying plainly when ``num_classes`` does not apply to it."""
     if "num_classes" in kwargs and "num_classes" not in inspect.signature(model_class).parameters:
-        raise ValueError(f"{name}: num_classes cannot be changed: no last convolution or linear layer alone "
-                         "sets the output size (layers after it change the channel count, or it has groups)")
+        raise ValueError(f"{model_class.__name__}: num_classes cannot be changed: no last convolution or linear "
+                         "layer alone sets the output size (a later layer changes the channel count, a flatten "
+                         "reads maps larger than 1x1, or the last convolution has groups)")
     return model_class(**kwargs)
