@@ -25,11 +25,12 @@ generate: setup
 check: setup
 	$(PY) -m tools.generate --check
 
+# `python -m` puts the checkout on sys.path: mkdocs.yml and the hook use its tools package (not installed).
 serve: setup generate
-	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
+	$(PY) -m mkdocs serve --strict -a 127.0.0.1:8000
 
 site: setup generate
-	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m mkdocs build --strict
 
 lint: setup
 	$(VENV)/bin/ruff check .

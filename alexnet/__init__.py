@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 _PACKAGE = Path(__file__).resolve().parent
-# In a checkout the specs are spec/ beside the package; an installed wheel carries them as alexnet/specs/.
-SPEC_DIR = _PACKAGE.parent / "spec" if (_PACKAGE.parent / "spec" / "schema.json").is_file() else _PACKAGE / "specs"
+# An installed wheel carries the bundled specs as alexnet/specs/; in a checkout they are spec/ beside the package.
+SPEC_DIR = _PACKAGE / "specs" if (_PACKAGE / "specs").is_dir() else _PACKAGE.parent / "spec"
 
 
 def available_models() -> list[str]:
