@@ -162,11 +162,11 @@ def stale(root: Path, files: dict[str, str]) -> list[tuple[str, str]]:
     """(path, 'stale' | 'missing') for every planned file whose content on disk differs."""
     out = []
     for rel, content in files.items():
-        path = root / rel
-        if not path.exists():
+        try:
+            if (root / rel).read_bytes() != content.encode():
+                out.append((rel, "stale"))
+        except FileNotFoundError:  # also when another run removes it meanwhile
             out.append((rel, "missing"))
-        elif path.read_bytes() != content.encode():
-            out.append((rel, "stale"))
     return out
 
 
@@ -204,7 +204,7 @@ def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int
         write_atomic(root / rel, result.files[rel])
         changed.append(rel)
     for rel in result.orphans:
-        (root / rel).unlink()
+        (root / rel).unlink(missing_ok=True)  # a generator running at the same time may have removed it
         changed.append(rel)
     return changed
 
