@@ -165,11 +165,20 @@ def _doc(text: str) -> str:
     return html.escape(text.replace("``", "`"), quote=False).replace("|", "\\|")
 
 
+def _sides(array: dict) -> str:
+    """What a fixed-length list of sizes stands for."""
+    return {2: "a `[height, width]` pair", 4: "`[left, right, top, bottom]`"}.get(len(array["prefixItems"]),
+                                                                                f"{len(array['prefixItems'])} values")
+
+
 def _type(prop: dict, defs: dict) -> str:
     """A JSON-schema property in words (the YAML a reader writes, not the schema's internals)."""
     if "anyOf" in prop:
         options = [p for p in prop["anyOf"] if p.get("type") != "null"]
-        return " or ".join(_type(p, defs) for p in options) + " (optional)"
+        optional = " (optional)" if len(options) < len(prop["anyOf"]) else ""
+        if len(options) == 2 and options[1].get("prefixItems") and options[1]["prefixItems"][0] == options[0]:
+            return f"{_type(options[0], defs)}, or {_sides(options[1])} of them{optional}"  # 3, or [3, 5]
+        return " or ".join(_type(p, defs) for p in options) + optional
     if "$ref" in prop:
         name = prop["$ref"].rsplit("/", 1)[1]
         return f"[{name}](#{name.lower()}) mapping"
@@ -179,12 +188,15 @@ def _type(prop: dict, defs: dict) -> str:
         return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
     kind = prop.get("type")
     if kind == "array" and "prefixItems" in prop:
-        return f"{_type(prop['prefixItems'][0], defs)}, or a `[height, width]` pair of them"
+        return f"{_sides(prop)} of {_type(prop['prefixItems'][0], defs)}"
     if kind == "array":
         return f"list of {_type(prop['items'], defs)} ({prop.get('minItems', 0)} to {prop.get('maxItems', 'any')} items)"
     if kind == "object" and "additionalProperties" in prop:
         return "mapping: section name to a list of [layers](#layer-kinds)"
     bounds = []
+    if "minimum" in prop and prop.get("maximum", 2**31 - 1) < 2**31 - 1:
+        bounds.append(f"from {prop['minimum']} to {prop['maximum']}")
+        prop = {k: v for k, v in prop.items() if k not in ("minimum", "maximum")}
     if "exclusiveMinimum" in prop:
         bounds.append(f"> {prop['exclusiveMinimum']}")
     if "minimum" in prop:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
 from ..formatting import fmt_chw
 from .base import Inferred, Layer, Shape, ShapeError
-from .fields import Float
+from .fields import number
 
 
 class _Activation(Layer):
@@ -51,7 +51,7 @@ class Sigmoid(_Activation):
 class LeakyReLU(_Activation):
     kind: Literal["leaky_relu"]
     example: ClassVar[dict] = {"negative_slope": 0.1}
-    negative_slope: Annotated[Float, Field(ge=0)] = Field(0.01, description="Slope for negative inputs.")
+    negative_slope: number(ge=0) = Field(0.01, description="Slope for negative inputs.")
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return f"nn.LeakyReLU({self.negative_slope!r})" if self.negative_slope != 0.01 else "nn.LeakyReLU()"

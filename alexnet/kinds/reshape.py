@@ -46,13 +46,16 @@ def _four_sides(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+FourSides = tuple[NonNegative, NonNegative, NonNegative, NonNegative]
+
+
 class ZeroPad(Layer):
     kind: Literal["zero_pad"]
     family = "reshape"
     table_row = True
     example: ClassVar[dict] = {"padding": [1, 2, 0, 3]}
-    padding: Annotated[tuple[NonNegative, NonNegative, NonNegative, NonNegative], BeforeValidator(_four_sides)] = \
-        Field(description="Zeros added on each side: one integer for all four, or [left, right, top, bottom] "
+    padding: Annotated[FourSides, BeforeValidator(_four_sides, json_schema_input_type=NonNegative | FourSides)] = Field(
+        description="Zeros added on each side: one integer for all four, or [left, right, top, bottom] "
                           "as in PyTorch's ZeroPad2d.")
 
     def infer(self, shape: Shape) -> Inferred:
