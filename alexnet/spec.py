@@ -66,6 +66,18 @@ def generated_module_names() -> frozenset[str]:
     return frozenset({"SPEC", "INPUT_SHAPE", "torch", "nn", *imported})
 
 
+# About four times ResNet-152's layer count (convolutions, batch norms, activations, adds): enough for any
+# network of this family, and it keeps a rebuild of the site within seconds and a diagram one can scroll.
+MAX_LAYERS = 2000
+
+
+def _layer_count(sections: dict) -> dict:
+    count = sum(len(layers) for layers in sections.values())
+    if count > MAX_LAYERS:
+        raise ValueError(f"the spec has {count:,} layers, over the limit of {MAX_LAYERS:,}")
+    return sections
+
+
 def _input_shape(shape: list[int]) -> list[int]:
     if len(shape) == 2:
         raise ValueError("expected [channels, height, width] or [features], got two sizes")
@@ -101,7 +113,8 @@ class Spec(_Strict):
                      AfterValidator(_input_shape)]
     num_classes: Positive
     init: Init = Init()
-    sections: Annotated[dict[SectionName, Annotated[list[AnyLayer], Field(min_length=1)]], Field(min_length=1)] = Field(
+    sections: Annotated[dict[SectionName, Annotated[list[AnyLayer], Field(min_length=1)]], Field(min_length=1),
+                        AfterValidator(_layer_count)] = Field(
         description="Each section becomes an attribute of the model: an nn.Sequential, the module itself when "
         "it holds one layer, or torch.flatten(x, 1) when it holds one flatten layer."
     )

@@ -65,13 +65,20 @@ def _keyed_rows(analysis: Analysis) -> dict[tuple[str, int], Row]:
 
 def _merge_orders(sequences: list[list]) -> list:
     """One order holding every item and keeping each sequence's order: an item not yet placed goes just
-    before the next item of its sequence that is (so Pool3, AvgPool, FC1 reads as in the network)."""
-    merged: list = []
+    before the next item of its sequence that is (so Pool3, AvgPool, FC1 reads as in the network).
+    A linked list keeps it linear: each item is placed once, by walking its sequence backwards."""
+    head, end = object(), object()
+    after, before = {head: end}, {end: head}
     for sequence in sequences:
-        for i, item in enumerate(sequence):
-            if item not in merged:
-                later = next((merged.index(x) for x in sequence[i + 1:] if x in merged), len(merged))
-                merged.insert(later, item)
+        anchor = end
+        for item in reversed(sequence):
+            if item not in after:
+                after[before[anchor]], before[item], after[item], before[anchor] = item, before[anchor], anchor, item
+            anchor = item
+    merged, item = [], after[head]
+    while item is not end:
+        merged.append(item)
+        item = after[item]
     return merged
 
 
