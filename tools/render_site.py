@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alexnet.analysis import Analysis, analyse
 from alexnet.formatting import fmt_chw, fmt_hwc
-from alexnet.kinds import output_size, torch_alpha
+from alexnet.kinds import KINDS, output_size, torch_alpha
 from alexnet.source import SpecError
 
 from .templating import environment, header
@@ -148,11 +148,20 @@ def render_spec_reference(schema: dict) -> str:
     objects.append(("Init", "init", [], defs["Init"]))
     objects += [(name, name.lower(), kinds_of, defs[name]) for name, kinds_of in layer_models.items()]
     tables = [{"title": title, "anchor": anchor, "kinds": kinds_of, "description": _doc(obj.get("description", "")),
+               "examples": [_example(kind) for kind in kinds_of],
                "fields": [_field(key, prop, key in obj.get("required", []), defs)
                           for key, prop in obj["properties"].items() if not (kinds_of and key == "kind")]}
               for title, anchor, kinds_of, obj in objects]
     return environment().get_template("spec_reference.md.j2").render(
         header=header(None, "<!--", "spec/schema.json"), tables=tables)
+
+
+def _example(kind: str) -> str:
+    """A layer of ``kind`` as a spec writes it, from the kind's own example."""
+    def value(v) -> str:
+        return "[" + ", ".join(map(value, v)) + "]" if isinstance(v, list) else str(v)
+    items = {"name": f"{kind}1", "kind": kind, **KINDS[kind].example}
+    return "- {" + ", ".join(f"{k}: {value(v)}" for k, v in items.items()) + "}"
 
 
 def _field(key: str, prop: dict, required: bool, defs: dict) -> dict:

@@ -20,6 +20,8 @@ def torch_alpha(size: int, alpha: float, convention: str) -> float:
 
 
 class LRN(Layer):
+    """Local response normalization across neighbouring channels (the 2012 paper, section 3.3)."""
+
     kind: Literal["lrn"]
     family = "norm"
     elementwise = True
@@ -52,6 +54,8 @@ class LRN(Layer):
 
 
 class BatchNorm(Layer):
+    """Batch normalization (nn.BatchNorm2d on maps, nn.BatchNorm1d on vectors)."""
+
     kind: Literal["batchnorm"]
     family = "norm"
     elementwise = True

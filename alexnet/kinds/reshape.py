@@ -12,6 +12,8 @@ from .fields import Fraction, NonNegative
 
 
 class Flatten(Layer):
+    """(C, H, W) maps to one vector of C*H*W features."""
+
     kind: Literal["flatten"]
     family = "reshape"
     functional = "torch.flatten(x, 1)"  # torchvision's style between features and classifier
@@ -27,6 +29,8 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
+    """Zeroes each value with probability p while training, scaling the rest by 1/(1-p)."""
+
     kind: Literal["dropout"]
     family = "dropout"
     elementwise = True
@@ -50,6 +54,8 @@ FourSides = tuple[NonNegative, NonNegative, NonNegative, NonNegative]
 
 
 class ZeroPad(Layer):
+    """Adds rows and columns of zeros around each map (nn.ZeroPad2d)."""
+
     kind: Literal["zero_pad"]
     family = "reshape"
     table_row = True
