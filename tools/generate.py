@@ -10,6 +10,7 @@ file is written atomically and only when its content changes, so `mkdocs serve` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -139,14 +140,18 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
     files.update(project_artifacts(all_analyses))
     result = Plan(files)
     if everything:
-        for folder in GENERATED_DIRS:
-            for path in sorted((root / folder).rglob("*")):
-                rel = path.relative_to(root).as_posix()
-                if path.match(TEMP_PATTERN):
-                    continue  # not an output: see leftover_temp_files
-                if path.is_file() and rel not in files and _is_generated(path):
-                    result.orphans.append(rel)
+        for path in _files_under(root, GENERATED_DIRS):
+            rel = path.relative_to(root).as_posix()
+            if not path.match(TEMP_PATTERN) and rel not in files and _is_generated(path):  # temporary: see below
+                result.orphans.append(rel)
     return result
+
+
+def _files_under(root: Path, folders: tuple[str, ...]) -> list[Path]:
+    """Every file below ``folders``, sorted. os.walk skips a folder that another run removes meanwhile
+    (pathlib's rglob raises then)."""
+    return sorted(Path(top) / name for folder in folders for top, _dirs, names in os.walk(root / folder)
+                  for name in names)
 
 
 def _is_generated(path: Path) -> bool:
@@ -187,11 +192,25 @@ def write_atomic(path: Path, content: str) -> None:
 
 
 def leftover_temp_files(root: Path, targets: list[str], grace_s: float = TEMP_GRACE_S) -> list[Path]:
-    """Temporary files of an interrupted run (killed between creating and renaming one) beside ``targets``."""
-    now = time.time()
-    folders = sorted({(root / rel).parent for rel in targets})
-    return [path for folder in folders for path in sorted(folder.glob(TEMP_PATTERN))
-            if path.is_file() and now - path.stat().st_mtime > grace_s]
+    """Temporary files of an interrupted run (killed between creating and renaming one) beside ``targets``
+    or anywhere in the generated folders (a deleted spec's folder included)."""
+    beside = {path for rel in targets for path in _files_in((root / rel).parent)}
+    return [path for path in sorted(beside | set(_files_under(root, GENERATED_DIRS)))
+            if path.match(TEMP_PATTERN) and _older(path, grace_s)]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    try:
+        return [folder / name for name in os.listdir(folder)]
+    except OSError:
+        return []
+
+
+def _older(path: Path, seconds: float) -> bool:
+    try:
+        return path.is_file() and time.time() - path.stat().st_mtime > seconds
+    except FileNotFoundError:  # another run removed it meanwhile
+        return False
 
 
 def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> list[str]:
@@ -206,6 +225,9 @@ def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int
     for rel in result.orphans:
         (root / rel).unlink(missing_ok=True)  # a generator running at the same time may have removed it
         changed.append(rel)
+    for folder in sorted({(root / rel).parent for rel in result.orphans}, reverse=True):
+        with contextlib.suppress(OSError):  # a deleted spec's folder, once empty (not if anything else is there)
+            folder.rmdir()
     return changed
 
 

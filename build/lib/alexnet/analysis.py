@@ -7,6 +7,7 @@ out its own figures (:mod:`alexnet.kinds`); this module chains them through the 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -105,12 +106,16 @@ class Analysis:
     def total_activations(self) -> int:
         return sum(r.activations for r in self.rows)
 
+    @functools.cached_property
+    def _position(self) -> dict[str, int]:
+        return {r.name: i for i, r in enumerate(self.rows)}
+
     def row(self, name: str) -> Row:
-        return next(r for r in self.rows if r.name == name)
+        return self.rows[self._position[name]]
 
     def neighbours(self, name: str) -> tuple[Row | None, Row | None]:
         """The rows just before and after ``name`` (None at the input / output end)."""
-        i = next(i for i, r in enumerate(self.rows) if r.name == name)
+        i = self._position[name]
         return (self.rows[i - 1] if i else None), (self.rows[i + 1] if i + 1 < len(self.rows) else None)
 
     @property

@@ -22,12 +22,18 @@ from .kinds import KINDS, Layer
 from .kinds.fields import CLASS_NAME, IDENTIFIER, PLAIN_TEXT, SPEC_NAME, Float, FloatPositive, Positive, Text
 from .source import Problem, Source, SpecError, read_source
 
-# Attributes an nn.Module already has: a section with one of these names would shadow it.
+# Every public attribute of torch.nn.Module (2.14), plus the `training` flag and the generated
+# `reset_parameters`: a section with one of these names would shadow it. tests/test_spec_rules.py keeps
+# this list equal to what torch has.
 RESERVED_SECTIONS = frozenset("""
-    forward training train eval to cuda cpu half float double type apply modules children parameters buffers
-    state_dict load_state_dict zero_grad register_buffer register_module add_module requires_grad_ named_parameters
-    named_modules named_children named_buffers extra_repr reset_parameters dump_patches call_super_init
-    get_submodule get_parameter get_buffer compile share_memory
+    T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches
+    eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict
+    modules mtia named_buffers named_children named_modules named_parameters parameters register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook
+    register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_
+    set_extra_state set_submodule share_memory state_dict to to_empty train type xpu zero_grad
+    training reset_parameters
 """.split())
 
 
@@ -46,6 +52,8 @@ SectionName = Annotated[str, AfterValidator(_section_name)]
 
 
 def _class_name(name: str) -> str:
+    if keyword.iskeyword(name):
+        raise ValueError(f"{name!r} is a Python keyword, not a possible class name")
     if name in generated_module_names():
         raise ValueError(f"{name!r} is already a name in the generated module: choose another")
     return name
@@ -56,6 +64,18 @@ def generated_module_names() -> frozenset[str]:
     """Module-level names of a generated model (tools/templates/model.py.j2) that the class would overwrite."""
     imported = {line.rsplit(" ", 1)[-1] for kind in KINDS.values() for line in kind.imports}
     return frozenset({"SPEC", "INPUT_SHAPE", "torch", "nn", *imported})
+
+
+# About four times ResNet-152's layer count (convolutions, batch norms, activations, adds): enough for any
+# network of this family, and it keeps a rebuild of the site within seconds and a diagram one can scroll.
+MAX_LAYERS = 2000
+
+
+def _layer_count(sections: dict) -> dict:
+    count = sum(len(layers) for layers in sections.values())
+    if count > MAX_LAYERS:
+        raise ValueError(f"the spec has {count:,} layers, over the limit of {MAX_LAYERS:,}")
+    return sections
 
 
 def _input_shape(shape: list[int]) -> list[int]:
@@ -93,7 +113,8 @@ class Spec(_Strict):
                      AfterValidator(_input_shape)]
     num_classes: Positive
     init: Init = Init()
-    sections: Annotated[dict[SectionName, Annotated[list[AnyLayer], Field(min_length=1)]], Field(min_length=1)] = Field(
+    sections: Annotated[dict[SectionName, Annotated[list[AnyLayer], Field(min_length=1)]], Field(min_length=1),
+                        AfterValidator(_layer_count)] = Field(
         description="Each section becomes an attribute of the model: an nn.Sequential, the module itself when "
         "it holds one layer, or torch.flatten(x, 1) when it holds one flatten layer."
     )
@@ -135,7 +156,7 @@ def read_spec(path: str | Path, display_name: str | None = None) -> tuple[Spec |
     """The spec in ``path`` (None if it does not match the format) and every problem found reading it."""
     source = read_source(path, display_name)
     if Path(path).suffix != ".yaml":
-        return None, [source.problem((), f"a spec file's name ends in .yaml, not {Path(path).suffix or 'nothing'} "
+        return None, [Problem(source.file, 1, 1, f"a spec file's name ends in .yaml, not {Path(path).suffix or 'nothing'} "
                                           "(the generator and the site read only spec/*.yaml)")]
     return validate_source(source, expected_name=Path(path).stem)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
 from ..formatting import fmt_chw
 from .base import Inferred, Layer, Shape, ShapeError
-from .fields import Float
+from .fields import number
 
 
 class _Activation(Layer):
@@ -25,6 +25,8 @@ class _Activation(Layer):
 
 
 class ReLU(_Activation):
+    """max(0, x), the paper's non-saturating activation."""
+
     kind: Literal["relu"]
     module, label = "ReLU", "ReLU"
     inplace: StrictBool = Field(False, description="Overwrite the input (as torchvision does) to save memory.")
@@ -37,21 +39,27 @@ class ReLU(_Activation):
 
 
 class Tanh(_Activation):
+    """Hyperbolic tangent, the saturating activation the paper compares ReLU with."""
+
     kind: Literal["tanh"]
     saves_output = True
     module, label = "Tanh", "tanh"
 
 
 class Sigmoid(_Activation):
+    """Logistic sigmoid 1 / (1 + exp(-x))."""
+
     kind: Literal["sigmoid"]
     saves_output = True
     module, label = "Sigmoid", "sigmoid"
 
 
 class LeakyReLU(_Activation):
+    """x for x > 0, negative_slope * x otherwise."""
+
     kind: Literal["leaky_relu"]
     example: ClassVar[dict] = {"negative_slope": 0.1}
-    negative_slope: Annotated[Float, Field(ge=0)] = Field(0.01, description="Slope for negative inputs.")
+    negative_slope: number(ge=0) = Field(0.01, description="Slope for negative inputs.")
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return f"nn.LeakyReLU({self.negative_slope!r})" if self.negative_slope != 0.01 else "nn.LeakyReLU()"
@@ -61,6 +69,8 @@ class LeakyReLU(_Activation):
 
 
 class GELU(_Activation):
+    """x times the standard normal CDF of x."""
+
     kind: Literal["gelu"]
     module, label = "GELU", "GELU"
     approximate: Literal["none", "tanh"] = Field("none", description="tanh: the faster tanh approximation.")
@@ -70,6 +80,8 @@ class GELU(_Activation):
 
 
 class Softmax(_Activation):
+    """exp(x) normalised to sum to 1 along one dimension."""
+
     kind: Literal["softmax"]
     saves_output = True
     dim: StrictInt = Field(1, description="The dimension that sums to 1, counted as PyTorch does (0 is the batch, "

@@ -35,9 +35,20 @@ def _no_bool(value: Any) -> Any:
 MAX_SIZE = 2**31 - 1
 Positive = Annotated[StrictInt, Field(gt=0, le=MAX_SIZE)]
 NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
-PositivePair = Annotated[tuple[Positive, Positive], BeforeValidator(_pair)]
-NonNegativePair = Annotated[tuple[NonNegative, NonNegative], BeforeValidator(_pair)]
-Float = Annotated[float, Field(strict=False, allow_inf_nan=False), BeforeValidator(_no_bool)]
-FloatPositive = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_no_bool)]
-Fraction = Annotated[Float, Field(ge=0, le=1)]
+# The JSON schema says "an integer, or a pair of them", as a spec may write either.
+PositivePair = Annotated[tuple[Positive, Positive],
+                         BeforeValidator(_pair, json_schema_input_type=Positive | tuple[Positive, Positive])]
+NonNegativePair = Annotated[tuple[NonNegative, NonNegative],
+                            BeforeValidator(_pair, json_schema_input_type=NonNegative | tuple[NonNegative, NonNegative])]
+
+
+def number(**bounds: float) -> Any:
+    """A finite number with ``bounds`` (``gt``, ``ge``, ``le``) on the number itself, so that the JSON schema
+    states them as ``exclusiveMinimum``, ``minimum``, ``maximum`` (bounds added on top of a validator are not)."""
+    return Annotated[float, Field(strict=False, allow_inf_nan=False, **bounds), BeforeValidator(_no_bool)]
+
+
+Float = number()
+FloatPositive = number(gt=0)
+Fraction = number(ge=0, le=1)
 Text = Annotated[str, Field(pattern=PLAIN_TEXT, max_length=80)]

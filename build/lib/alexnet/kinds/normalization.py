@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from .base import Inferred, Layer, Shape, need_maps
-from .fields import Float, FloatPositive, Fraction, Positive
+from .fields import FloatPositive, Fraction, Positive
 
 
 def torch_alpha(size: int, alpha: float, convention: str) -> float:
@@ -20,6 +20,8 @@ def torch_alpha(size: int, alpha: float, convention: str) -> float:
 
 
 class LRN(Layer):
+    """Local response normalization across neighbouring channels (the 2012 paper, section 3.3)."""
+
     kind: Literal["lrn"]
     family = "norm"
     elementwise = True
@@ -29,7 +31,8 @@ class LRN(Layer):
     size: Positive = Field(description="n, the number of neighbouring channels summed over.")
     alpha: FloatPositive
     beta: FloatPositive
-    k: Annotated[Float, Field(ge=0)]
+    k: FloatPositive = Field(description="Added to the sum before the power; above 0, or a window of zeros "
+                                         "divides 0 by 0.")
     convention: Literal["paper", "divided_by_n"] = Field(
         description="paper: b = a / (k + alpha * sum a^2)^beta, as printed in Krizhevsky et al. 2012 "
         "(TensorFlow's convention). divided_by_n: alpha is divided by size first, as in PyTorch, Caffe, "
@@ -51,6 +54,8 @@ class LRN(Layer):
 
 
 class BatchNorm(Layer):
+    """Batch normalization (nn.BatchNorm2d on maps, nn.BatchNorm1d on vectors)."""
+
     kind: Literal["batchnorm"]
     family = "norm"
     elementwise = True

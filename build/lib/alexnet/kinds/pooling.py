@@ -56,6 +56,8 @@ class _Pool(Layer):
 
 
 class MaxPool(_Pool):
+    """Maximum over each window (nn.MaxPool2d); the paper overlaps windows: kernel 3, stride 2."""
+
     kind: Literal["maxpool"]
     example: ClassVar[dict] = {"kernel_size": 3, "stride": 2}
     dilation: PositivePair = (1, 1)
@@ -72,6 +74,8 @@ class MaxPool(_Pool):
 
 
 class AvgPool(_Pool):
+    """Mean over each window (nn.AvgPool2d)."""
+
     kind: Literal["avgpool"]
     example: ClassVar[dict] = {"kernel_size": 2}
 
@@ -83,6 +87,8 @@ class AvgPool(_Pool):
 
 
 class AdaptiveAvgPool(Layer):
+    """Mean over windows chosen to give a fixed output size (nn.AdaptiveAvgPool2d)."""
+
     kind: Literal["adaptive_avgpool"]
     family = "pool"
     table_row = True

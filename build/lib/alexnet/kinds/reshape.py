@@ -12,6 +12,8 @@ from .fields import Fraction, NonNegative
 
 
 class Flatten(Layer):
+    """(C, H, W) maps to one vector of C*H*W features."""
+
     kind: Literal["flatten"]
     family = "reshape"
     functional = "torch.flatten(x, 1)"  # torchvision's style between features and classifier
@@ -27,6 +29,8 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
+    """Zeroes each value with probability p while training, scaling the rest by 1/(1-p)."""
+
     kind: Literal["dropout"]
     family = "dropout"
     elementwise = True
@@ -46,13 +50,18 @@ def _four_sides(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+FourSides = tuple[NonNegative, NonNegative, NonNegative, NonNegative]
+
+
 class ZeroPad(Layer):
+    """Adds rows and columns of zeros around each map (nn.ZeroPad2d)."""
+
     kind: Literal["zero_pad"]
     family = "reshape"
     table_row = True
     example: ClassVar[dict] = {"padding": [1, 2, 0, 3]}
-    padding: Annotated[tuple[NonNegative, NonNegative, NonNegative, NonNegative], BeforeValidator(_four_sides)] = \
-        Field(description="Zeros added on each side: one integer for all four, or [left, right, top, bottom] "
+    padding: Annotated[FourSides, BeforeValidator(_four_sides, json_schema_input_type=NonNegative | FourSides)] = Field(
+        description="Zeros added on each side: one integer for all four, or [left, right, top, bottom] "
                           "as in PyTorch's ZeroPad2d.")
 
     def infer(self, shape: Shape) -> Inferred:

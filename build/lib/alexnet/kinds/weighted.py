@@ -44,6 +44,8 @@ class _Biased(Layer):
 
 
 class Conv(_Biased):
+    """2-D convolution (nn.Conv2d); with groups, each group of outputs sees only its share of the inputs."""
+
     kind: Literal["conv"]
     family = "conv"
     example: ClassVar[dict] = {"out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1}
@@ -107,6 +109,8 @@ class Conv(_Biased):
 
 
 class Linear(_Biased):
+    """Fully connected layer (nn.Linear) on a flat input."""
+
     kind: Literal["linear"]
     family = "fc"
     example: ClassVar[dict] = {"out_features": 5}
