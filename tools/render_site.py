@@ -81,23 +81,19 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
     # The last layer with feature maps before FC1 (Pool3 in AlexNet): its maps are flattened into FC1.
     last_maps = next((r for r in reversed(seed.rows[:seed.rows.index(first_fc)]) if len(r.output) == 3),
                      None) if first_fc else None
-    conv1_layer = next((layer for _, _, layer in seed.spec.layers() if layer.kind == "conv"), None)
-    conv1 = None
-    if conv1_layer is not None:
-        size, k = seed.input[1], conv1_layer.kernel_size[0]
-        s, p = conv1_layer.stride[0], conv1_layer.padding[0]
-        conv1 = {"display": conv1_layer.display_name, "size": size, "k": k, "s": s, "p": p,
-                 "out": output_size(size, k, s, p), "out_unpadded": output_size(size, k, s, 0)}
+    conv1 = _first_conv(seed)
+    if conv1 is not None:
+        conv1["out_unpadded"] = max(output_size(conv1["size"], conv1["k"], conv1["s"], 0), 0)
     paper = by_name.get(PAPER_SPEC)
     paper_figures = None
     if paper is not None:
-        paper_conv1 = next(layer for _, _, layer in paper.spec.layers() if layer.kind == "conv")
+        paper_conv1 = _first_conv(paper)
         paper_figures = {
-            "input": paper.input[1], "params": paper.total_params, "weights": paper.total_weights,
+            "params": paper.total_params, "weights": paper.total_weights,
             "removed": seed.total_weights - paper.total_weights,
-            "conv1_out": output_size(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
-                                   paper_conv1.padding[0]),
-            "conv1_padding": paper_conv1.padding[0],
+            "input": paper_conv1["size"] if paper_conv1 else None,
+            "conv1_out": paper_conv1["out"] if paper_conv1 else None,
+            "conv1_padding": paper_conv1["p"] if paper_conv1 else None,
             "grouped": _grouped_convs(paper),
         }
     return {
@@ -110,6 +106,16 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
         "seed_printed_total": SEED_PRINTED_TOTAL,
         "paper": paper_figures,
     }
+
+
+def _first_conv(analysis: Analysis) -> dict | None:
+    """The first convolution's geometry along the height, when it reads the (C, H, W) input directly."""
+    row = analysis.rows[0] if analysis.rows else None
+    if row is None or row.kind != "conv":
+        return None
+    layer, size = row.layer, analysis.input[1]
+    k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+    return {"display": row.display, "size": size, "k": k, "s": s, "p": p, "out": row.output[1]}
 
 
 def render_seed_errors(analyses: list[Analysis]) -> str:
