@@ -33,6 +33,7 @@ from .render_site import (
     render_spec_reference,
     render_tutorial,
 )
+from .render_training import training_artifacts
 from .svg import render_compact, render_detailed
 from .templating import header
 
@@ -71,6 +72,7 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
         "docs/generated/comparison.md": render_comparison(analyses),
+        **training_artifacts(),
     }
 
 
