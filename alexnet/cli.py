@@ -1,4 +1,5 @@
-"""The command line: ``summary SPEC [--json]`` and ``validate SPEC ...``.
+"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, and ``train``, ``evaluate``, ``lighting``
+(``alexnet.train.commands``; torch is imported only when one of those runs).
 
 Exit status: 0 fine, 2 bad input (one ``file:line:col: message`` line per problem, no traceback).
 """
@@ -12,6 +13,7 @@ import sys
 from .analysis import BYTES_PER_FLOAT, DEFAULT_MAX_PARAMS, Analysis, analyse, fmt_nchw, fmt_rf
 from .source import SpecError
 from .spec import load_spec
+from .train import commands as training
 
 BAD_INPUT = 2
 
@@ -51,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (summary, validate):
         sub.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS,
                          help=f"refuse networks with more parameters (default {DEFAULT_MAX_PARAMS:.0e})")
+    training.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in training.COMMANDS:
+        return training.run(args)
 
     files = [args.spec] if args.command == "summary" else args.specs
     analyses, failed = [], False

@@ -17,7 +17,7 @@ INPUT_SHAPE = (1, 28, 28)
 
 
 class AlexNetMini(nn.Module):
-    def __init__(self, num_classes: int = 10) -> None:
+    def __init__(self, num_classes: int = 10, init_weights: bool = True) -> None:
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 32, kernel_size=5, padding=2),  # conv1: 1x28x28 -> 32x28x28
@@ -45,6 +45,16 @@ class AlexNetMini(nn.Module):
             nn.Dropout(p=0.5),  # drop2: 256
             nn.Linear(256, num_classes),  # fc3: 256 -> 10
         )
+        if init_weights:
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # The spec's init: weights ~ N(0, 0.08), biases 0.0.
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(module.weight, mean=0.0, std=0.08)
+                if module.bias is not None:
+                    nn.init.constant_(module.bias, 0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
