@@ -1,7 +1,7 @@
 # Generated from spec/alexnet_mini.yaml by `python -m tools.generate`; do not edit.
 """AlexNet mini (28x28, for Fashion-MNIST).
 
-Input 1x28x28; 347,274 parameters; 10,843,136 multiply-accumulates per image.
+Input 1x28x28; 221,146 parameters; 5,657,600 multiply-accumulates per image.
 Shapes in the comments are C x H x W for one image (the batch dimension is left out).
 """
 
@@ -20,24 +20,24 @@ class AlexNetMini(nn.Module):
     def __init__(self, num_classes: int = 10, init_weights: bool = True) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, kernel_size=5, padding=2),  # conv1: 1x28x28 -> 32x28x28
-            nn.ReLU(inplace=True),  # relu1: 32x28x28
-            LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0, convention='divided_by_n'),  # norm1: 32x28x28
-            nn.MaxPool2d(kernel_size=3, stride=2),  # pool1: 32x28x28 -> 32x13x13
-            nn.Conv2d(32, 64, kernel_size=3, padding=1),  # conv2: 32x13x13 -> 64x13x13
-            nn.ReLU(inplace=True),  # relu2: 64x13x13
-            LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0, convention='divided_by_n'),  # norm2: 64x13x13
-            nn.MaxPool2d(kernel_size=3, stride=2),  # pool2: 64x13x13 -> 64x6x6
-            nn.Conv2d(64, 96, kernel_size=3, padding=1),  # conv3: 64x6x6 -> 96x6x6
-            nn.ReLU(inplace=True),  # relu3: 96x6x6
-            nn.Conv2d(96, 96, kernel_size=3, padding=1),  # conv4: 96x6x6 -> 96x6x6
-            nn.ReLU(inplace=True),  # relu4: 96x6x6
-            nn.Conv2d(96, 64, kernel_size=3, padding=1),  # conv5: 96x6x6 -> 64x6x6
-            nn.ReLU(inplace=True),  # relu5: 64x6x6
-            nn.MaxPool2d(kernel_size=3, stride=2),  # pool3: 64x6x6 -> 64x2x2
+            nn.Conv2d(1, 24, kernel_size=5, padding=2),  # conv1: 1x28x28 -> 24x28x28
+            nn.ReLU(inplace=True),  # relu1: 24x28x28
+            LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0, convention='divided_by_n'),  # norm1: 24x28x28
+            nn.MaxPool2d(kernel_size=3, stride=2),  # pool1: 24x28x28 -> 24x13x13
+            nn.Conv2d(24, 48, kernel_size=3, padding=1),  # conv2: 24x13x13 -> 48x13x13
+            nn.ReLU(inplace=True),  # relu2: 48x13x13
+            LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0, convention='divided_by_n'),  # norm2: 48x13x13
+            nn.MaxPool2d(kernel_size=3, stride=2),  # pool2: 48x13x13 -> 48x6x6
+            nn.Conv2d(48, 64, kernel_size=3, padding=1),  # conv3: 48x6x6 -> 64x6x6
+            nn.ReLU(inplace=True),  # relu3: 64x6x6
+            nn.Conv2d(64, 64, kernel_size=3, padding=1),  # conv4: 64x6x6 -> 64x6x6
+            nn.ReLU(inplace=True),  # relu4: 64x6x6
+            nn.Conv2d(64, 48, kernel_size=3, padding=1),  # conv5: 64x6x6 -> 48x6x6
+            nn.ReLU(inplace=True),  # relu5: 48x6x6
+            nn.MaxPool2d(kernel_size=3, stride=2),  # pool3: 48x6x6 -> 48x2x2
         )
         self.classifier = nn.Sequential(
-            nn.Linear(256, 256),  # fc1: 256 -> 256
+            nn.Linear(192, 256),  # fc1: 192 -> 256
             nn.ReLU(inplace=True),  # relu6: 256
             nn.Dropout(p=0.5),  # drop1: 256
             nn.Linear(256, 256),  # fc2: 256 -> 256
