@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, Stri
 from .source import Problem, Source, SpecError, read_source
 
 # The only place this module leans on alexnet.spec: its plain-words rendering of pydantic errors.
-from .spec import PLAIN_TEXT, SPEC_NAME, _data_path, _got, _rule, _suggest
+from .spec import PLAIN_TEXT, SPEC_NAME, _best, _data_path, _got, _rule, _suggest
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "spec" / "recipes"
 BUNDLED_DATA = ("imagenet_folder", "fashion_mnist", "digits")
@@ -165,7 +165,7 @@ def load_recipe(name_or_file: str | Path, display_name: str | None = None) -> Re
         recipe = Recipe.model_validate(source.data)
     except ValidationError as exc:
         problems = [_problem(error, source) for error in exc.errors()]
-        raise SpecError(list(dict.fromkeys(problems))) from None
+        raise SpecError(list(dict.fromkeys(p for p in problems if p is not None))) from None
     recipe._source = source
     if path.parent.resolve() == RECIPE_DIR and recipe.name != path.stem:
         raise SpecError([recipe.problem(("name",), f"name {recipe.name!r} must equal the file name {path.stem!r}")])
@@ -187,7 +187,13 @@ def _model_at(path: tuple) -> type[BaseModel] | None:
     return model
 
 
-def _problem(error: dict, source: Source) -> Problem:
+def _parent(data: Any, path: tuple) -> dict:
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _problem(error: dict, source: Source) -> Problem | None:
     path, on_key = _data_path(tuple(error["loc"]), source.data)
     kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
     field = ".".join(str(p) for p in path)
@@ -197,6 +203,10 @@ def _problem(error: dict, source: Source) -> Problem:
         hint = _suggest(str(path[-1]), allowed) or (f"; known keys: {', '.join(allowed)}" if allowed else "")
         return source.problem(path, f"unknown key {path[-1]!r}{hint}", key=True)
     if kind == "missing":
+        model, parent = _model_at(path[:-1]), _parent(source.data, path[:-1])
+        allowed = list(model.model_fields) if model else []
+        if any(key not in allowed and _best(key, allowed) == path[-1] for key in parent):
+            return None  # "unknown key 'epocs' (did you mean 'epochs'?)" already says it
         return source.problem(path[:-1], f"missing required key {field!r}")
     if kind == "value_error":
         message = str(ctx.get("error") or error["msg"].removeprefix("Value error, "))
