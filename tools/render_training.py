@@ -103,4 +103,6 @@ def render_recipes(recipes: list[Recipe]) -> str:
              "| | " + " | ".join(f"`{r.name}`: {markdown_text(r.title)}" for r in recipes) + " |",
              "|---|" + "---|" * len(recipes)]
     lines += [f"| {label} | " + " | ".join(cell(get(r)) for r in recipes) + " |" for label, get in ROWS]
+    lines += ["", *(f"- **`{r.name}`** (`spec/recipes/{r.name}.yaml`): {markdown_text(r.description)}" for r in recipes
+                    if r.description)]
     return "\n".join(lines) + "\n"
