@@ -158,7 +158,9 @@ def _train_loop(args, analysis, recipe, ctx, model, optimizer, schedule, train_s
                     print(f"stopped by SIGTERM in epoch {epoch + 1} after step {partial['step']}; "
                           f"{checkpoint_path} written: continue with --resume", flush=True)
                 return 143
-            val = evaluate(net, val_set, recipe.batch_size, ctx, workers=recipe.data.workers, autocast=autocast)
+            # The plain module: every rank holds the same weights, and its shard may have fewer batches than
+            # another's, which DDP's forward (it may sync buffers) must not see.
+            val = evaluate(model, val_set, recipe.batch_size, ctx, workers=recipe.data.workers, autocast=autocast)
             metrics = epoch_metrics(epoch, partial, val, lr, ctx)
             schedule.end_epoch(val["top1_error"])
             history.append(metrics)
@@ -175,7 +177,7 @@ def _train_loop(args, analysis, recipe, ctx, model, optimizer, schedule, train_s
         if recipe.evaluation.ten_crop and first_epoch < recipe.epochs:
             shape = tuple(analysis.input)
             ten = _with_transform(val_set, eval_transform(recipe, shape, ten_crop=True))
-            result = evaluate(net, ten, max(1, recipe.batch_size // 10), ctx, ten_crop=True,
+            result = evaluate(model, ten, max(1, recipe.batch_size // 10), ctx, ten_crop=True,
                               workers=recipe.data.workers, autocast=autocast)
             if ctx.main:
                 history[-1].update(ten_crop_top1_error=result["top1_error"], ten_crop_top5_error=result["top5_error"])
