@@ -99,7 +99,7 @@ def _accepted(data: dict):
 
 
 def _module(analysis):
-    from tools.render_python import render_model
+    from alexnet.codegen import render_model
 
     namespace: dict = {}
     exec(compile(render_model(analysis), "random.py", "exec"), namespace)  # our own generated code

@@ -235,8 +235,9 @@ TUTORIAL_LAYER, TUTORIAL_KEY, TUTORIAL_VALUE = "conv1", "out_channels", 64
 
 def render_tutorial(analyses: list[Analysis]) -> str:
     """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
+    from alexnet.codegen import render_model
+
     from .render_markdown import table_rows
-    from .render_python import render_model
     from .svg import render_compact
 
     seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)
