@@ -26,7 +26,7 @@ def _train(spec, out, trace, world: int) -> list[subprocess.CompletedProcess]:
     done = []
     try:
         for p in procs:
-            stdout, stderr = p.communicate(timeout=180)
+            stdout, stderr = p.communicate(timeout=600)
             done.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
     finally:
         for p in procs:

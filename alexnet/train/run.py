@@ -39,6 +39,10 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     recipe = load_recipe(args.recipe)
     update = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed))
               if v is not None}
+    for key, value in [*update.items(), ("train_subset", getattr(args, "train_subset", None))]:
+        if value is not None and value < (0 if key == "seed" else 1):
+            raise TrainError(f"--{key.replace('_', '-')} must be {'at least 0' if key == 'seed' else 'positive'}, "
+                             f"got {value}")
     if getattr(args, "train_subset", None):
         update["data"] = recipe.data.model_copy(update={"train_subset": args.train_subset})
     if update:
@@ -88,10 +92,14 @@ def train(args: argparse.Namespace) -> int:
             raise TrainError(f"{checkpoint_path}: not a checkpoint of `python -m alexnet train`")
         check_state_dict(model, state["model"], f"{checkpoint_path} (spec {state.get('spec')!r}, not {spec.name!r})"
                          if state.get("spec") != spec.name else str(checkpoint_path))
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        first_epoch, partial, history, rng = state["epoch"], state["partial"], state["history"], state["rng"]
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            first_epoch, partial, history, rng = state["epoch"], state["partial"], state["history"], state["rng"]
+        except (KeyError, ValueError, TypeError) as exc:  # another optimizer kind, or a damaged checkpoint
+            raise TrainError(f"{checkpoint_path}: does not fit recipe {recipe.name!r} "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'incomplete'})") from None
         if first_epoch >= recipe.epochs and partial["step"] == 0:
             raise TrainError(f"{checkpoint_path}: the run already finished its {first_epoch} epochs "
                              "(raise --epochs to train longer)")
