@@ -49,7 +49,8 @@ def add_commands(commands) -> None:
                                    "training set, as recipe YAML")
     lighting.add_argument("--recipe", default="paper", help="which data (default: paper, an ImageNet folder)")
     lighting.add_argument("--data", help="data folder (ImageNet layout: its train/ is read)")
-    lighting.add_argument("--channels", type=int, default=3, choices=(1, 3))
+    lighting.add_argument("--channels", type=int, default=3, choices=(1, 3),
+                          help="decode folder images as RGB (3) or grey (1); built-in data keep their own")
     lighting.add_argument("--max-images", type=int, default=10_000, help="a random choice of this many images")
 
 
