@@ -13,20 +13,10 @@ from pathlib import Path
 
 import torch
 
-from alexnet import available_models, spec_path
-from alexnet.analysis import Analysis, analyse
-from alexnet.spec import load_spec
+from alexnet import available_models
+from alexnet.analysis import Analysis
 
 from . import TrainError
-
-
-def resolve_spec(arg: str) -> Analysis:
-    """SPEC on the command line: a bundled name (``alexnet_mini``) or a file path."""
-    looks_like_name = "/" not in arg and not arg.endswith((".yaml", ".yml"))
-    path = spec_path(arg) if looks_like_name else Path(arg)
-    if looks_like_name and not path.exists():
-        raise TrainError(f"no bundled spec {arg!r}; bundled: {', '.join(available_models())} (or give a spec file)")
-    return analyse(load_spec(path, arg if looks_like_name else None))
 
 
 def model_source(analysis: Analysis) -> str:

@@ -12,6 +12,7 @@ import torch
 from alexnet.recipe import Recipe, load_recipe
 
 from . import TrainError
+from .commands import resolve_spec
 from .data import TensorImages, dataset, eval_transform, lighting_statistics, train_transform
 from .loop import (
     CHECKPOINT_FORMAT,
@@ -31,7 +32,7 @@ from .loop import (
     world_from_env,
     write_text_atomic,
 )
-from .model import build_model, check_state_dict, resolve_spec, spec_digest
+from .model import build_model, check_state_dict, spec_digest
 from .optim import Schedule, build_optimizer
 
 
