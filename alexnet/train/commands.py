@@ -65,7 +65,7 @@ def resolve_spec(arg: str) -> Analysis:
     path = spec_path(arg) if looks_like_name else Path(arg)
     if looks_like_name and not path.exists():
         raise TrainError(f"no bundled spec {arg!r}; bundled: {', '.join(available_models())} (or give a spec file)")
-    return analyse(load_spec(path, arg if looks_like_name else None))
+    return analyse(load_spec(path, f"spec/{arg}.yaml" if looks_like_name else None))
 
 
 def run(args: argparse.Namespace) -> int:
