@@ -196,7 +196,7 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
     shapes: dict[str, Shape] = {INPUT: tuple(spec.input)}
     fields: dict[str, tuple] = {INPUT: ((1, 1), (1, 1))}  # receptive field and jump of each output
     total = 0
-    complete = not graph.problems
+    complete = not graph.broken
     for node in graph.nodes if complete else ():
         where, inputs = node.where, [shapes[name] for name in node.inputs]
         try:

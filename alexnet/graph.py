@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import layer_where, problems_at, suggest
-from .kinds import Layer
+from .kinds import KINDS, Layer
 from .source import Problem
 from .spec import RESERVED_SECTIONS, AnyLayer, BlockUse, Spec
 
@@ -55,6 +55,7 @@ class Graph:
     entries: list[tuple[str, int, Any]] = field(default_factory=list)  # top level: (section, index, Node | Instance)
     output: str = INPUT
     problems: list[Problem] = field(default_factory=list)
+    broken: bool = False  # a problem that leaves shapes unknowable (an unknown input, block or argument)
 
     @property
     def is_sequential(self) -> bool:
@@ -75,7 +76,8 @@ class _Expander:
         self.spec, self.graph = spec, Graph()
         self.seen: set[tuple] = set()  # (document path, message): a block's mistake is reported once
 
-    def problem(self, doc: tuple, message: str) -> None:
+    def problem(self, doc: tuple, message: str, breaks: bool = True) -> None:
+        self.graph.broken = self.graph.broken or breaks
         if (doc, message) not in self.seen:
             self.seen.add((doc, message))
             self.graph.problems.append(self.spec.problem(doc, message))
@@ -104,14 +106,15 @@ class _Expander:
                     else:
                         result = self._node(entry.name, path, entry, inputs, doc, where, section, index)
                     if result is None:
-                        return self.graph
+                        break  # reported; the rest is still checked, reading the last layer that worked
                     self.graph.entries.append((section, index, result))
                     prev = result.output if isinstance(result, Instance) else result.name
                     inputs = (prev,)
                     index += 0 if path == () else 1
                 scope[entry.name] = prev
         self.graph.output = prev
-        self._check_used()
+        if not self.graph.broken:
+            self._check_used()
         return self.graph
 
     def _inputs(self, entry, scope: dict, prev: str, later: set, doc: tuple, where: str) -> tuple[str, ...] | None:
@@ -158,20 +161,20 @@ class _Expander:
         if args is None:
             return None
         local = {INPUT: inputs[0]}
-        prev, children, position = inputs[0], [], 0
+        prev, children, position, failed = inputs[0], [], 0, False
         ahead = {raw.get("name") for raw in block.layers if isinstance(raw, dict)}
         for j, raw in enumerate(block.layers):
             ldoc = ("blocks", use.block, "layers", j)
             data = self._fill(raw, args, ldoc, use.block)
-            if data is None:
-                return None
-            child = self._validate(data, ldoc, use.block, path)
+            child = self._validate(data, ldoc, use.block, path) if data is not None else None
             if child is None:
-                return None
+                failed = True
+                continue
             cwhere = f"layer {path_name((*path, child.name))!r} (block {use.block!r})"
             if block.style == "sequential" and (child.inputs is not None or child.when is not None):
                 self.problem(ldoc, f"{cwhere}: a sequential block is a chain: from: and when: do not apply")
-                return None
+                failed = True
+                continue
             ahead.discard(child.name)
             cinputs = self._inputs(child, local, prev, ahead, ldoc, cwhere)
             if child.when is not None and not args.get(child.when[1:]):
@@ -187,28 +190,34 @@ class _Expander:
                     result = self._use(child, rpath, cinputs if r == 0 else (result.output,), args,
                                        ldoc, cwhere, (*stack, use.block), section, index)
                     if result is None:
-                        return None
+                        break
                     children.append((child.name, result))
+                if result is None:
+                    failed = True
+                    continue
                 position += child.repeat
                 out = result.output
             else:
-                if not child.in_blocks:
-                    self.problem((*ldoc, "kind"), f"{cwhere}: {child.kind} cannot be used in a block")
-                    return None
+                if not child.in_blocks:  # reported by _check_blocks
+                    self.graph.broken = failed = True
+                    continue
                 node = self._node(path_name(cpath), cpath, child, cinputs, ldoc, cwhere, section, index)
                 if node is None:
-                    return None
+                    failed = True
+                    continue
                 children.append((child.name, node))
                 position += 1
                 out = node.name
             local[child.name] = prev = out
+        if failed:
+            return None
         output = local.get(block.output, prev) if block.output else prev
         instance = Instance(path, use.block, args, dict(use.args), inputs[0], output, tuple(children))
         self.graph.instances.append(instance)
         return instance
 
     def _args(self, use: BlockUse, block, outer: dict, doc, where) -> dict | None:
-        args, ok = {}, True
+        args, ok = {}, True  # every argument is checked before giving up
         for key, value in use.args.items():
             if key not in block.params:
                 self.problem((*doc, "args", key), f"{where}: block {use.block!r} has no param {key!r}"
@@ -279,6 +288,15 @@ class _Expander:
                         self.problem((*doc, "name"), f"block {name!r}: {layer_name!r} cannot name a layer of a block "
                                                      "(it becomes a module attribute)")
                     names.add(layer_name)
+            for doc, value in _references(block.layers, ("blocks", name, "layers")):
+                if value[1:] not in block.params:
+                    self.problem(doc, f"block {name!r}: {value} is not one of its params "
+                                      f"({', '.join(block.params) or 'none'})")
+            for j, raw in enumerate(block.layers):
+                kind = KINDS.get(raw.get("kind")) if isinstance(raw, dict) else None
+                if kind is not None and not kind.in_blocks:
+                    self.problem(("blocks", name, "layers", j, "kind"), f"block {name!r}: {raw['kind']} cannot be "
+                                                                        "used in a block")
             for param in block.params:
                 if f"'${param}'" not in text:
                     self.problem(("blocks", name, "params", param), f"block {name!r}: param {param!r} is never used "
@@ -288,8 +306,22 @@ class _Expander:
                                                          f"its layers{suggest(block.output, sorted(names))}")
 
     def _check_used(self) -> None:
+        """Every layer's output is read by another or is the network's output (a dangling branch is a mistake)."""
         read = {i for node in self.graph.nodes for i in node.inputs} | {self.graph.output}
         read |= {inst.input for inst in self.graph.instances}
         for node in self.graph.nodes:
             if node.name not in read:
-                self.problem(node.doc, f"{node.where}: its output is never used (read it with from:, or remove it)")
+                self.problem(node.doc, f"{node.where}: its output is never used (read it with from:, or remove it)",
+                             breaks=False)
+
+
+def _references(node: Any, doc: tuple):
+    """(document path, "$name") of every argument written in a block's layers."""
+    if isinstance(node, str) and node.startswith("$"):
+        yield doc, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _references(value, (*doc, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _references(value, (*doc, i))
