@@ -7,27 +7,16 @@ exact module the generator would write for it, with the spec's init (``reset_par
 from __future__ import annotations
 
 import hashlib
-import importlib
 import types
 from pathlib import Path
 
 import torch
 
-import alexnet
-from alexnet import available_models
+from alexnet import available_models, load_model
 from alexnet.analysis import Analysis
 from alexnet.codegen import render_model
-from alexnet.validation import validate_file
 
 from . import TrainError
-
-
-def resolve_spec(arg: str) -> Analysis:
-    """SPEC on the command line: a bundled name (``alexnet_mini``) or a file path, validated like any spec."""
-    path = alexnet.resolve_spec(arg)
-    if path != Path(arg) and not path.exists():
-        raise TrainError(f"no bundled spec {arg!r}; bundled: {', '.join(available_models())} (or give a spec file)")
-    return validate_file(path, arg if path != Path(arg) else None)
 
 
 def model_source(analysis: Analysis) -> str:
@@ -46,10 +35,9 @@ def build_model(analysis: Analysis) -> torch.nn.Module:
     bundled = Path(spec.file).name == f"{spec.name}.yaml" and spec.name in available_models()
     generated = Path(__file__).resolve().parents[1] / "models" / f"{spec.name}.py"
     if bundled and generated.read_text() == source:  # the committed module is this spec's, unchanged
-        module = importlib.import_module(f"alexnet.models.{spec.name}")
-    else:
-        module = types.ModuleType(f"alexnet_spec_{spec.name}")
-        exec(compile(source, f"<model rendered from {spec.file}>", "exec"), module.__dict__)  # our own renderer's code
+        return load_model(spec.name)
+    module = types.ModuleType(f"alexnet_spec_{spec.name}")
+    exec(compile(source, f"<model rendered from {spec.file}>", "exec"), module.__dict__)  # our own renderer's code
     return getattr(module, module.__all__[0])()
 
 
