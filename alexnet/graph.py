@@ -241,8 +241,8 @@ class _Expander:
     def _fill(self, raw: Any, args: dict, doc: tuple, block: str) -> Any:
         """``raw`` with every ``$name`` replaced by its argument (None after reporting an unknown one)."""
         if isinstance(raw, str) and raw.startswith("$") and raw[1:].isidentifier():
-            if raw[1:] not in args:
-                self.problem(doc, f"block {block!r}: {raw} is not one of its params ({', '.join(args) or 'none'})")
+            if raw[1:] not in args:  # reported with the block's definition (_check_blocks)
+                self.graph.broken = True
                 return None
             return args[raw[1:]]
         if isinstance(raw, dict):
@@ -283,20 +283,22 @@ class _Expander:
                 layer_name = raw.get("name") if isinstance(raw, dict) else None
                 if isinstance(layer_name, str):
                     if layer_name in names:
-                        self.problem((*doc, "name"), f"block {name!r}: duplicate layer name {layer_name!r}")
+                        self.problem((*doc, "name"), f"block {name!r} layer {layer_name!r}: duplicate layer name")
                     if keyword.iskeyword(layer_name) or layer_name in RESERVED_SECTIONS or layer_name == INPUT:
-                        self.problem((*doc, "name"), f"block {name!r}: {layer_name!r} cannot name a layer of a block "
-                                                     "(it becomes a module attribute)")
+                        self.problem((*doc, "name"), f"block {name!r} layer {layer_name!r}: not a possible name in a "
+                                                     "block (it becomes a module attribute)")
                     names.add(layer_name)
-            for doc, value in _references(block.layers, ("blocks", name, "layers")):
-                if value[1:] not in block.params:
-                    self.problem(doc, f"block {name!r}: {value} is not one of its params "
-                                      f"({', '.join(block.params) or 'none'})")
             for j, raw in enumerate(block.layers):
+                label = raw.get("name") if isinstance(raw, dict) else None
+                where = f"block {name!r} layer {label if label is not None else j!r}"
+                for doc, value in _references(raw, ("blocks", name, "layers", j)):
+                    if value[1:] not in block.params:
+                        self.problem(doc, f"{where}: {value} is not one of the block's params "
+                                          f"({', '.join(block.params) or 'none'})")
                 kind = KINDS.get(raw.get("kind")) if isinstance(raw, dict) else None
                 if kind is not None and not kind.in_blocks:
-                    self.problem(("blocks", name, "layers", j, "kind"), f"block {name!r}: {raw['kind']} cannot be "
-                                                                        "used in a block")
+                    self.problem(("blocks", name, "layers", j, "kind"), f"{where}: {raw['kind']} cannot be used in "
+                                                                        "a block")
             for param in block.params:
                 if f"'${param}'" not in text:
                     self.problem(("blocks", name, "params", param), f"block {name!r}: param {param!r} is never used "
