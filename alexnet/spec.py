@@ -150,6 +150,15 @@ class Init(_Strict):
     bias: Float = 0.0
 
 
+class Published(_Strict):
+    """An error rate published for this network, shown on the lineage page."""
+
+    top1_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
+    top5_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
+    data: Text = Field(description="The data and protocol, e.g. ILSVRC-2012 validation, one centre crop.")
+    source: Text = Field(description="Who measured it, e.g. torchvision's IMAGENET1K_V1 weights.")
+
+
 class Spec(_Strict):
     """A network: metadata plus ordered sections of layers."""
 
@@ -158,6 +167,9 @@ class Spec(_Strict):
     title: Text
     description: Annotated[str, Field(pattern=PLAIN_TEXT, max_length=400)] = ""
     class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64), AfterValidator(_class_name)]
+    family: Text = Field("", description="The network's family (AlexNet, VGG, ResNet...): groups the site's pages.")
+    year: Annotated[StrictInt, Field(ge=1950, le=2100)] | None = Field(None, description="Year of its paper.")
+    published: Published | None = None
     input: Annotated[list[Positive], Field(min_length=1, max_length=3,
                                            description="[channels, height, width] or [features]."),
                      AfterValidator(_input_shape)]
