@@ -50,7 +50,8 @@ class Row:
 
     @property
     def display(self) -> str:
-        return self.layer.display_name
+        """The table's label: the spec's display text, else the row's name (a block's layers: their path)."""
+        return self.layer.display or self.name
 
     @property
     def params(self) -> int:
