@@ -26,6 +26,7 @@ from alexnet.spec import schema
 from alexnet.validation import validate_file
 
 from .render_comparison import render_comparison
+from .render_lineage import render_lineage
 from .render_markdown import render_parameters
 from .render_site import (
     render_facts,
@@ -73,7 +74,8 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/seed-errors.md": render_seed_errors(analyses),
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
-        "docs/generated/comparison.md": render_comparison(analyses),
+        "docs/generated/comparison.md": render_comparison([a for a in analyses if a.spec.family in ("AlexNet", "")]),
+        "docs/generated/lineage.md": render_lineage(analyses),
         **training_artifacts(),
     }
 
