@@ -151,7 +151,7 @@ def render_spec_reference(schema: dict) -> str:
     for kind, cls in KINDS.items():
         layer_models.setdefault(cls.__name__, []).append(kind)
     objects = [("Spec", "spec", [], schema)]
-    objects += [(name, name.lower(), [], defs[name]) for name in ("Init", "Block", "BlockUse")]
+    objects += [(name, name.lower(), [], defs[name]) for name in ("Init", "Published", "Block", "BlockUse")]
     objects += [(name, name.lower(), kinds_of, defs[name]) for name, kinds_of in layer_models.items()]
     tables = [{"title": title, "anchor": anchor, "kinds": kinds_of, "description": _doc(obj.get("description", "")),
                "examples": [_example(kind) for kind in kinds_of],
