@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+SERVE_ADDR ?= 127.0.0.1:8000
 
 .PHONY: setup generate check serve site test lint bench chromium clean
 
@@ -26,7 +27,7 @@ check: setup
 	$(PY) -m tools.generate --check
 
 serve: setup generate
-	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
+	$(VENV)/bin/mkdocs serve --strict -a $(SERVE_ADDR)
 
 site: setup generate
 	$(VENV)/bin/mkdocs build --strict
