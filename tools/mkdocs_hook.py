@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -37,13 +36,13 @@ CDN_SCRIPT = re.compile(
 )
 
 
-@dataclass
 class _State:
-    command: str | None = None          # "serve" or "build" (on_startup); None when a test calls events directly
-    problems: list[str] = field(default_factory=list)  # spec problems of this build (serve only: build raises)
-    notebook_notice: str = ""           # HTML put on top of the notebook pages (serve only)
-    notebooks: Notebooks | None = None
-    background: Background = field(default_factory=Background)
+    def __init__(self) -> None:
+        self.command: str | None = None  # "serve" or "build" (on_startup); None when a test calls events directly
+        self.problems: list[str] = []    # spec problems of this build (serve only: a build raises instead)
+        self.notebook_notice = ""         # HTML put on top of the notebook pages (serve only)
+        self.notebooks: Notebooks | None = None
+        self.background = Background()
 
 
 STATE = _State()

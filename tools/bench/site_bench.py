@@ -84,6 +84,18 @@ def _wait_for(url: str, wanted: str | None, server: subprocess.Popen, timeout: f
     return None
 
 
+def _settle(log: Path, quiet_s: float = 1.5, timeout: float = 120) -> None:
+    """Wait until the server's log has not grown for ``quiet_s`` (no rebuild in progress)."""
+    start, size, since = time.perf_counter(), -1, time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        now = log.stat().st_size
+        if now != size:
+            size, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= quiet_s:
+            return
+        time.sleep(0.1)
+
+
 def serve_reload(copy: Path, timeout: float) -> dict:
     """`make serve` in a fresh copy: first page, RELOADS timed spec edits, then the executed notebook."""
     port = _free_port()
@@ -102,7 +114,7 @@ def serve_reload(copy: Path, timeout: float) -> dict:
             return {"error": "make serve did not serve the page", "log": log.read_text()[-2000:]}
         reloads = []
         for i in range(RELOADS):
-            time.sleep(1)  # let the previous rebuild settle, as a person reading the page would
+            _settle(log)  # time each edit from a quiet server, as a person reading the page would see it
             spec_file.write_text(original.replace(*EDIT) if i % 2 == 0 else original)
             seconds = _wait_for(base + EDITED_PAGE, expected_text(copy), server, timeout)
             if seconds is None:
