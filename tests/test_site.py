@@ -203,6 +203,7 @@ def test_citations_are_links_to_footnotes_in_the_built_pages(site: Path):
         for ref in refs:
             assert f'id="{ref}"' in html, f"{page}: citation link #{ref} has no target"
         assert "[@" not in text_of(html)
+        assert bib.FOOTNOTES_MARKER not in text_of(html), f"{page}: the footnotes marker is not mkdocs.yml's"
 
 
 def test_a_dangling_citation_is_an_error_and_one_in_code_is_left_alone():
