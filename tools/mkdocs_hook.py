@@ -113,6 +113,7 @@ def on_pre_build(config):
         return  # nothing to execute: the page keeps the last valid specs' outputs, under the spec notice
     failure = notebooks.failure(current)
     if failure:
+        site_notices.terminal().warning("a notebook fails with the current specs: %s", failure.splitlines()[-1])
         STATE.notebook_notice = site_notices.admonition(
             "failure", "This notebook fails with the current specs", shown, failure.splitlines()[-12:])
         return
