@@ -2,7 +2,8 @@
 
 - on_config: run the generator (a separate process that writes only files whose content changed, so serve
   does not rebuild forever) and list one page per spec under "The three AlexNets".
-- on_pre_build: point mkdocs-jupyter at the notebooks executed for the current specs (tools/site_notebooks.py).
+- on_pre_build: point mkdocs-jupyter at the notebooks executed for the current specs (tools/site_notebooks.py);
+  under serve, on_post_build starts the run for the current specs in the background when there is none.
 - on_page_markdown: turn `[@key]` citations into footnotes from docs/bibliography.yaml.
 - on_page_content: the notices of a serve that is not current; drop the CDN scripts mkdocs-jupyter's template
   adds (MathJax, mermaid): the site makes no request outside its origin.
@@ -42,6 +43,7 @@ class _State:
         self.problems: list[str] = []    # spec problems of this build (serve only: a build raises instead)
         self.notebook_notice = ""         # HTML put on top of the notebook pages (serve only)
         self.notebooks: Notebooks | None = None
+        self.start: str | None = None    # the notebook run to start once this build is served (serve only)
         self.background = Background()
 
 
@@ -90,7 +92,7 @@ def on_config(config):
 
 def on_pre_build(config):
     notebooks = STATE.notebooks = Notebooks.of(config, ROOT)
-    STATE.notebook_notice = ""
+    STATE.notebook_notice, STATE.start = "", None
     if notebooks is None:
         return
     key = notebooks.digest()
@@ -117,11 +119,16 @@ def on_pre_build(config):
         STATE.notebook_notice = site_notices.admonition(
             "failure", "This notebook fails with the current specs", shown, failure.splitlines()[-12:])
         return
-    if not STATE.background.finished(notebooks, key):
-        STATE.background.ensure(notebooks, key)
+    STATE.start = key  # in on_post_build: the run would compete with this build for the CPU
     STATE.notebook_notice = site_notices.admonition(
         "info", "Updating: this notebook is being executed for the current specs",
         f"The page reloads by itself when it is done. {shown}")
+
+
+def on_post_build(config):
+    key, STATE.start = STATE.start, None
+    if key and STATE.notebooks and not STATE.background.finished(STATE.notebooks, key):
+        STATE.background.ensure(STATE.notebooks, key)
 
 
 def _add_spec_pages(nav: list | None, titles: dict[str, str]) -> None:
