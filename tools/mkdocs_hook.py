@@ -25,7 +25,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from tools import site_generation, site_notices
-from tools.site_notebooks import FINISHED, Background, Notebooks, run_now
+from tools.site_notebooks import FINISHED, RUNS, Background, Notebooks, run_now
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS_SECTION = "The three AlexNets"
@@ -64,7 +64,7 @@ def on_shutdown():
 
 def on_serve(server, config, builder):
     # A background notebook run ends by writing its marker here: that rebuilds the site with its outputs.
-    finished = ROOT / ".cache" / "notebook-runs" / FINISHED
+    finished = ROOT / RUNS / FINISHED
     finished.mkdir(parents=True, exist_ok=True)
     server.watch(str(finished))
     return server

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         p for p in (str(JUPYTER_CONFIG), os.environ.get("JUPYTER_CONFIG_PATH", "")) if p)
     status = 0
+    for _, cache_file in job["notebooks"]:  # a failure of an earlier try is not this run's
+        (Path(cache_file).parent / FAILED).unlink(missing_ok=True)
     for notebook, cache_file in job["notebooks"]:
         try:
             result = execute(Path(notebook), job["options"], job["toc_depth"])
