@@ -8,7 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 SERVE_ADDR ?= 127.0.0.1:8000
 
-.PHONY: setup generate check serve site test lint bench chromium clean
+.PHONY: setup generate check serve site test lint bench chromium fashion-mnist clean
 
 # The venv is rebuilt when the dependency files change (requirements.lock pins every package).
 $(STAMP): pyproject.toml requirements.lock
@@ -26,11 +26,12 @@ generate: setup
 check: setup
 	$(PY) -m tools.generate --check
 
+# `python -m` puts the checkout on sys.path: mkdocs.yml and the hook use its tools package (not installed).
 serve: setup generate
-	$(VENV)/bin/mkdocs serve --strict -a $(SERVE_ADDR)
+	$(PY) -m mkdocs serve --strict -a $(SERVE_ADDR)
 
 site: setup generate
-	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m mkdocs build --strict
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -39,8 +40,13 @@ lint: setup
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
+# The built-in training data (`python -m alexnet train alexnet_mini --recipe fashion_mnist`): Debian's package.
+fashion-mnist:
+	@test -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || \
+	  { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; }
+
 # pytest's exit status 5 means no test ran: that is a failure here, not a pass.
-test: setup chromium lint check
+test: setup chromium fashion-mnist lint check
 	$(PY) -m pytest -n 2 --dist loadgroup; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .spec import torch_alpha  # re-exported: the conversion is pure Python, the site uses it too
+from .kinds import torch_alpha  # re-exported: the conversion is pure Python, the site uses it too
 
 
 def _into(out: torch.Tensor, op, *args: torch.Tensor, **kwargs) -> torch.Tensor:

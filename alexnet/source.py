@@ -214,6 +214,8 @@ def _source_from_node(node: yaml.Node, name: str, loader: yaml.SafeLoader) -> So
     return source
 
 
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _TAG_WORDS = {f"tag:yaml.org,2002:{tag}": words for tag, words in (
     ("int", "an integer"), ("float", "a number"), ("bool", "a boolean"), ("null", "null"), ("merge", "a merge key"),
     ("timestamp", "a date"), ("value", "a value key"))}
@@ -262,6 +264,13 @@ def _build(node: yaml.Node, path: tuple, source: Source, problems: list[Problem]
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), source, problems, loader) for i, item in enumerate(node.value)]
+    if not node.style and _LEADING_ZERO.fullmatch(node.value):
+        # YAML 1.1 reads 0100 as the octal 64 and 08 as text; YAML 1.2 reads both as decimals. Say which.
+        problems.append(Problem(source.file, line, col, f"{node.value} has a leading zero, which YAML 1.1 reads as "
+                                                        "octal: write the number without it, or quote it for text"))
+        return None
+    if not node.style and node.tag == "tag:yaml.org,2002:str" and _DECIMAL_FLOAT.fullmatch(node.value):
+        return float(node.value)  # 1e-4: a number in YAML 1.2, text in YAML 1.1 (which needs a dot)
     if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in node.value:
         # YAML 1.1 reads 1:20 as the base-60 number 80: never what a spec author meant.
         problems.append(Problem(source.file, line, col, f"{node.value!r} would be read as a base-60 number "

@@ -153,3 +153,27 @@ def test_write_atomic_mode_and_failure(tmp_path, monkeypatch):
         generate.write_atomic(target, "second\n")
     assert target.read_text() == "first\n"
     assert list(target.parent.iterdir()) == [target], "a failed write leaves no temporary file"
+
+
+def test_concurrent_generators_after_a_spec_was_deleted(repo_copy):
+    """Two generators at once (say `make serve`'s hook and a terminal) both remove the deleted spec's files:
+    neither fails, and the tree ends up exactly as one run leaves it, its folder and old temporary files gone."""
+    spec = repo_copy / "spec"
+    for round_ in range(4):
+        name = f"extra{round_}"
+        (spec / f"{name}.yaml").write_text((spec / "alexnet.yaml").read_text().replace("name: alexnet\n",
+                                                                                      f"name: {name}\n"))
+        assert run_python("-m", "tools.generate", cwd=repo_copy).returncode == 0
+        folder = repo_copy / "docs/generated" / name
+        stale_temp = folder / ".parameters.md.abc123.tmp"
+        stale_temp.write_text("partial")
+        past = time.time() - 10 * generate.TEMP_GRACE_S
+        os.utime(stale_temp, (past, past))
+        (spec / f"{name}.yaml").unlink()
+        runs = [subprocess.Popen([sys.executable, "-m", "tools.generate"], cwd=repo_copy, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(repo_copy)})
+                for _ in range(2)]
+        results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+        assert all(code == 0 for code, _ in results), results
+        assert not folder.exists() and not (repo_copy / f"alexnet/models/{name}.py").exists()
+    assert run_python("-m", "tools.generate", "--check", cwd=repo_copy).returncode == 0

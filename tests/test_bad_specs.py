@@ -21,6 +21,7 @@ from alexnet.analysis import analyse
 from alexnet.source import MAX_SPEC_BYTES, SpecError
 from alexnet.spec import load_spec
 from tests.conftest import ROOT, copy_repo
+from tools.bench.gen_bench import synthetic_spec
 
 CORPUS = Path(__file__).parent / "bad_specs"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -43,6 +44,7 @@ def generated_cases() -> dict[str, bytes]:
         "utf16": (SMALL_SPEC % b"utf16").decode().encode("utf-16"),
         "binary_png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 16,
         "binary_nul": SMALL_SPEC % b"binary_nul" + b"\x00" * 64,
+        "too_many_layers": synthetic_spec(2001).replace("name: deep2001", "name: too_many_layers").encode(),
     }
 
 

@@ -26,7 +26,8 @@ def test_summary_table():
 
 def test_validate_ok_and_bad(tmp_path):
     bad = tmp_path / "bad.yaml"
-    text = (ROOT / "spec/alexnet.yaml").read_text().replace("kernel_size: 11", "kernal: 11")
+    text = (ROOT / "spec/alexnet.yaml").read_text().replace("kernel_size: 11", "kernal: 11").replace(
+        "name: alexnet\n", "name: bad\n")
     bad.write_text(text)
     ok = run_python("-m", "alexnet", "validate", "spec/alexnet.yaml")
     assert ok.returncode == 0 and "ok" in ok.stdout

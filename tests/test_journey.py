@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+from alexnet.analysis import Analysis, analyse
+from alexnet.formatting import fmt_chw, fmt_hwc
 from alexnet.spec import load_spec
 from tests.conftest import copy_repo, run_python
 from tests.site_helpers import (
@@ -107,7 +108,7 @@ def test_model_code_shows_64_and_the_new_totals(journey):
     code = (journey["repo"] / MODEL).read_text()
     after, before = journey["after"], journey["before"]
     conv1 = next(r for r in after.rows if r.name == "conv1")
-    assert fmt_nchw(conv1.output) in code  # the shape comment, e.g. 64x55x55
+    assert fmt_chw(conv1.output) in code  # the shape comment, e.g. 64x55x55
     assert not standalone("96").search(code), "the model code still mentions 96 channels"
     assert num(after.total_params) in code and num(after.total_macs) in code
     assert num(before.total_params) not in code
@@ -133,8 +134,8 @@ def test_svg_shows_64(journey, svg):
     assert any(standalone("96").search(t) for t in old_texts), "the original SVG never showed 96: test is vacuous"
     assert not standalone("96").search(shown), "the regenerated SVG still shows 96"
     assert standalone("64").search(shown)
-    assert any(s in shown for s in (fmt_nchw(conv1_after.output), fmt_shape(conv1_after.output)))
-    assert not any(s in shown for s in (fmt_nchw(conv1_before.output), fmt_shape(conv1_before.output)))
+    assert any(s in shown for s in (fmt_chw(conv1_after.output), fmt_hwc(conv1_after.output)))
+    assert not any(s in shown for s in (fmt_chw(conv1_before.output), fmt_hwc(conv1_before.output)))
     old_total = num(journey["before"].total_params)
     if any(old_total in t for t in old_texts):  # a diagram that printed the total must print the new one
         assert num(journey["after"].total_params) in shown and old_total not in shown
@@ -177,10 +178,10 @@ def test_built_site_shows_64_and_the_new_totals(journey, tmp_path):
         tables = [table_as_tuples(t) for t in parameter_tables(html)]
         assert new in tables, f"{rel} does not show the table of the edited spec"
         assert num(after.total_params) in html
-        assert fmt_nchw(conv1.output) in html or fmt_shape(conv1.output) in html
+        assert fmt_chw(conv1.output) in html or fmt_hwc(conv1.output) in html
     # mkdocs-jupyter caches on the notebook's text, not the spec it reads: the outputs must still follow the edit.
     notebook = (site / NOTEBOOK_PAGE).read_text()
-    assert fmt_nchw(conv1.output) in notebook and num(after.total_params) in notebook, (
+    assert fmt_chw(conv1.output) in notebook and num(after.total_params) in notebook, (
         "the executed notebook does not show the edited spec")
     old_layers = expected_table(table_rows(before))
     stale_pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")

@@ -1,6 +1,7 @@
 """spec/alexnet.yaml reproduces the seed post's table, with its errors corrected (DESIGN.md)."""
 
-from alexnet.analysis import fmt_shape
+from alexnet.formatting import fmt_hwc
+from tools.render_markdown import in_parameter_table
 
 # The seed's weights, biases and parameters per row (these are right in the seed).
 SEED = {
@@ -21,7 +22,7 @@ SHAPES = {"Conv1": "55x55x96", "Pool1": "27x27x96", "Conv2": "27x27x256", "Pool2
 
 
 def test_rows_and_order(analyses):
-    rows = [r for r in analyses["alexnet"].rows if r.in_table]
+    rows = [r for r in analyses["alexnet"].rows if in_parameter_table(r)]
     assert [r.display for r in rows] == SEED_ROWS
 
 
@@ -39,9 +40,9 @@ def test_totals(analyses):
 
 def test_corrected_shapes(analyses):
     rows = {r.display: r for r in analyses["alexnet"].rows}
-    assert {name: fmt_shape(rows[name].output) for name in SHAPES} == SHAPES
+    assert {name: fmt_hwc(rows[name].output) for name in SHAPES} == SHAPES
     assert rows["FC1"].input == (9216,)  # 6x6x256 flattened, not 13x13x256
-    assert rows["FC1"].filter == "4096x9216"  # the weight matrix, not "4096x1"
+    assert rows["FC1"].layer.filter_text(rows["FC1"].input) == "4096x9216"  # the weight matrix, not "4096x1"
     assert analyses["alexnet"].input == (3, 224, 224)
 
 

@@ -280,13 +280,14 @@ print(json.dumps({"unchanged": unchanged, "changed": changed, "nav": nav["The th
 # --- generated partials -------------------------------------------------------------------------------------
 
 def test_spec_reference_documents_every_kind_and_key():
-    from alexnet.spec import _FIELDS_BY_KIND, LAYER_KINDS, Spec, schema
+    from alexnet.kinds import KINDS
+    from alexnet.spec import Spec, schema
     from tools.render_site import render_spec_reference
 
     text = render_spec_reference(schema())
-    for kind in LAYER_KINDS:
+    for kind in KINDS:
         assert f"`kind: {kind}`" in text
-        for key in _FIELDS_BY_KIND[kind].model_fields:
+        for key in KINDS[kind].model_fields:
             assert f"| `{key}` |" in text or key == "kind", f"{kind}.{key} is not documented"
     for key in Spec.model_fields:
         assert f"| `{key}` |" in text

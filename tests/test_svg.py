@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape
+from alexnet.analysis import Analysis, analyse
+from alexnet.formatting import fmt_chw, fmt_hwc
 from alexnet.spec import Spec
 from tests.conftest import ROOT, SPEC_NAMES, load_analysis
-from tools.render_markdown import table_rows
+from tools.render_markdown import in_parameter_table, table_rows
 from tools.svg import render_compact, render_detailed
 from tools.svg.figure import Box, Text, text_box
 from tools.svg.labels import layer_label
@@ -176,14 +177,14 @@ def test_compact_view_shows_every_layer_with_the_table_labels_and_shapes(bundled
     table = {row["display"]: row for row in table_rows(analysis)}
     for row in analysis.rows:
         shown = own_texts(groups[row.name])
-        assert layer_label(analysis, row) in shown, row.name
+        assert layer_label(row) in shown, row.name
         if row.kind in ("relu", "tanh", "sigmoid") and len(shown) == 1:
             continue  # a badge inside the box of the layer before; that box shows the shape
-        assert row.display in shown and fmt_nchw(row.output) in shown, (row.name, shown)
-        if row.in_table:  # the table prints H x W x C; the drawing C x H x W: same numbers
-            assert fmt_shape(tuple(map(int, fmt_nchw(row.output).split("x")))) == table[row.display]["shape"]
+        assert row.display in shown and fmt_chw(row.output) in shown, (row.name, shown)
+        if in_parameter_table(row):  # the table prints H x W x C; the drawing C x H x W: same numbers
+            assert fmt_hwc(tuple(map(int, fmt_chw(row.output).split("x")))) == table[row.display]["shape"]
     arrow_shapes = [e.text for e in root.iter(f"{NS}text") if e.get("class") == "shape"]
-    assert arrow_shapes[0] == fmt_nchw(analysis.input) and arrow_shapes[-1] == str(analysis.spec.num_classes)
+    assert arrow_shapes[0] == fmt_chw(analysis.input) and arrow_shapes[-1] == str(analysis.spec.num_classes)
 
 
 def test_compact_labels_read_like_the_seed(bundled):
@@ -202,9 +203,9 @@ def test_detailed_view_shows_every_layer_and_every_volume_shape(bundled, name):
     assert set(groups) == {r.name for r in analysis.rows}
     for row in analysis.rows:
         shown = own_texts(groups[row.name])
-        assert layer_label(analysis, row) in shown
+        assert layer_label(row) in shown
         if row.kind in ("conv", "linear", "maxpool", "avgpool", "adaptive_avgpool"):
-            assert row.display in shown and fmt_nchw(row.output) in shown
+            assert row.display in shown and fmt_chw(row.output) in shown
             assert groups[row.name].findall(f".//{NS}rect[@class='front']")  # its volume
 
 

@@ -10,6 +10,7 @@ file is written atomically and only when its content changes, so `mkdocs serve` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -18,13 +19,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
-from alexnet.source import SpecError
-from alexnet.spec import load_spec, schema
+from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis
+from alexnet.codegen import render_model
+from alexnet.source import Problem, SpecError
+from alexnet.spec import schema
+from alexnet.validation import validate_file
 
 from .render_comparison import render_comparison
 from .render_markdown import render_parameters
-from .render_python import render_model
 from .render_site import (
     render_facts,
     render_lrn_usage,
@@ -33,6 +35,7 @@ from .render_site import (
     render_spec_reference,
     render_tutorial,
 )
+from .render_training import training_artifacts
 from .svg import render_compact, render_detailed
 from .templating import header
 
@@ -71,6 +74,7 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
         "docs/generated/comparison.md": render_comparison(analyses),
+        **training_artifacts(),
     }
 
 
@@ -79,20 +83,19 @@ def _json(data: object) -> str:
 
 
 def spec_paths(root: Path) -> list[Path]:
-    return sorted((root / "spec").glob("*.yaml"))
+    """The spec files: spec/*.yaml and spec/*.yml (refused when read: see load_spec), skipping hidden
+    files such as an editor's lock file (``.#alexnet.yaml``) and anything that is not a file."""
+    folder = root / "spec"
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+                  and (p.is_file() or not p.exists()))  # a dangling or looping link is reported when read
 
 
 def load_all(paths: list[Path], root: Path, max_params: int = DEFAULT_MAX_PARAMS) -> list[Analysis]:
     """Validate and analyse every spec; raise one SpecError listing the problems of all of them."""
     analyses, problems = [], []
     for path in paths:
-        shown = _shown(path, root)
         try:
-            spec = load_spec(path, shown)
-            if spec.name != path.stem:
-                raise SpecError([spec.problem(("name",), f"name {spec.name!r} must equal the file name "
-                                                         f"{path.stem!r} (generated files are named after it)")])
-            analyses.append(analyse(spec, max_params))
+            analyses.append(validate_file(path, _shown(path, root), max_params))
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -101,10 +104,19 @@ def load_all(paths: list[Path], root: Path, max_params: int = DEFAULT_MAX_PARAMS
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root))
-    except ValueError:
-        return str(path)
+    return os.path.relpath(path, root) if _inside(path, root) else str(path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    # os.path.abspath: Path.resolve raises on a symlink loop, and a link's target does not matter here
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == os.path.abspath(folder)
+
+
+def _outside_spec_folder(paths: list[Path], root: Path) -> list[Problem]:
+    """The generator names artefacts after specs in spec/; another file would overwrite a bundled spec's."""
+    return [Problem(str(p), 1, 1, f"not in {root / 'spec'}: the generator writes files only for the specs "
+                                  "there (copy it into spec/ under its own name)")
+            for p in paths if os.path.dirname(os.path.abspath(p)) != os.path.abspath(root / "spec")]
 
 
 @dataclass
@@ -118,26 +130,30 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
     files (comparison, schema, ...), which always read every spec in spec/ so they never go stale.
     Orphans are looked for only when all specs are planned."""
     everything = paths is None
+    if problems := _outside_spec_folder(paths or [], root):
+        raise SpecError(problems)
     bundled = spec_paths(root)
-    extra = [p for p in paths or [] if p.resolve() not in {b.resolve() for b in bundled}]
-    all_analyses = load_all(bundled + extra, root, max_params)
+    all_analyses = load_all(bundled, root, max_params)
     chosen_names = {p.stem for p in paths} if paths is not None else None
     files: dict[str, str] = {}
     for analysis in all_analyses:
         if chosen_names is None or analysis.spec.name in chosen_names:
             files.update(spec_artifacts(analysis))
-    bundled_names = {p.stem for p in bundled}
-    files.update(project_artifacts([a for a in all_analyses if a.spec.name in bundled_names]))
+    files.update(project_artifacts(all_analyses))
     result = Plan(files)
     if everything:
-        for folder in GENERATED_DIRS:
-            for path in sorted((root / folder).rglob("*")):
-                rel = path.relative_to(root).as_posix()
-                if path.match(TEMP_PATTERN):
-                    continue  # not an output: see leftover_temp_files
-                if path.is_file() and rel not in files and _is_generated(path):
-                    result.orphans.append(rel)
+        for path in _files_under(root, GENERATED_DIRS):
+            rel = path.relative_to(root).as_posix()
+            if not path.match(TEMP_PATTERN) and rel not in files and _is_generated(path):  # temporary: see below
+                result.orphans.append(rel)
     return result
+
+
+def _files_under(root: Path, folders: tuple[str, ...]) -> list[Path]:
+    """Every file below ``folders``, sorted. os.walk skips a folder that another run removes meanwhile
+    (pathlib's rglob raises then)."""
+    return sorted(Path(top) / name for folder in folders for top, _dirs, names in os.walk(root / folder)
+                  for name in names)
 
 
 def _is_generated(path: Path) -> bool:
@@ -153,11 +169,11 @@ def stale(root: Path, files: dict[str, str]) -> list[tuple[str, str]]:
     """(path, 'stale' | 'missing') for every planned file whose content on disk differs."""
     out = []
     for rel, content in files.items():
-        path = root / rel
-        if not path.exists():
+        try:
+            if (root / rel).read_bytes() != content.encode():
+                out.append((rel, "stale"))
+        except FileNotFoundError:  # also when another run removes it meanwhile
             out.append((rel, "missing"))
-        elif path.read_bytes() != content.encode():
-            out.append((rel, "stale"))
     return out
 
 
@@ -178,11 +194,25 @@ def write_atomic(path: Path, content: str) -> None:
 
 
 def leftover_temp_files(root: Path, targets: list[str], grace_s: float = TEMP_GRACE_S) -> list[Path]:
-    """Temporary files of an interrupted run (killed between creating and renaming one) beside ``targets``."""
-    now = time.time()
-    folders = sorted({(root / rel).parent for rel in targets})
-    return [path for folder in folders for path in sorted(folder.glob(TEMP_PATTERN))
-            if path.is_file() and now - path.stat().st_mtime > grace_s]
+    """Temporary files of an interrupted run (killed between creating and renaming one) beside ``targets``
+    or anywhere in the generated folders (a deleted spec's folder included)."""
+    beside = {path for rel in targets for path in _files_in((root / rel).parent)}
+    return [path for path in sorted(beside | set(_files_under(root, GENERATED_DIRS)))
+            if path.match(TEMP_PATTERN) and _older(path, grace_s)]
+
+
+def _files_in(folder: Path) -> list[Path]:
+    try:
+        return [folder / name for name in os.listdir(folder)]
+    except OSError:
+        return []
+
+
+def _older(path: Path, seconds: float) -> bool:
+    try:
+        return path.is_file() and time.time() - path.stat().st_mtime > seconds
+    except FileNotFoundError:  # another run removed it meanwhile
+        return False
 
 
 def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> list[str]:
@@ -195,8 +225,11 @@ def generate(root: Path = ROOT, paths: list[Path] | None = None, max_params: int
         write_atomic(root / rel, result.files[rel])
         changed.append(rel)
     for rel in result.orphans:
-        (root / rel).unlink()
+        (root / rel).unlink(missing_ok=True)  # a generator running at the same time may have removed it
         changed.append(rel)
+    for folder in sorted({(root / rel).parent for rel in result.orphans}, reverse=True):
+        with contextlib.suppress(OSError):  # a deleted spec's folder, once empty (not if anything else is there)
+            folder.rmdir()
     return changed
 
 
@@ -208,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS, help="refuse larger networks")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    paths = [p.resolve() for p in args.specs] or None
+    paths = args.specs or None
     try:
         if args.check:
             result = plan(root, paths, args.max_params)

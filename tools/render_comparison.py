@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from alexnet.analysis import Analysis, Row, fmt_nchw, fmt_size
+from alexnet.analysis import Analysis, Row
+from alexnet.formatting import fmt_chw, fmt_number, fmt_size
 
+from .render_markdown import in_parameter_table
 from .templating import environment, header
-
-POOLS = {"maxpool": "max", "avgpool": "average", "adaptive_avgpool": "adaptive average"}
 
 
 def render_comparison(analyses: list[Analysis]) -> str:
@@ -29,7 +29,7 @@ def render_comparison(analyses: list[Analysis]) -> str:
 def aspects(analyses: list[Analysis]) -> list[dict]:
     """The architectural differences, one row per aspect, one plain-text cell per spec."""
     described = {
-        "Input (C x H x W)": lambda a: fmt_nchw(a.input),
+        "Input (C x H x W)": lambda a: fmt_chw(a.input),
         "Conv output channels": lambda a: ", ".join(str(layer.out_channels) for layer in a.spec.layers_of("conv")),
         "Conv kernel / stride / padding": _conv_geometry,
         "Grouped convolutions": _groups,
@@ -57,7 +57,7 @@ def _keyed_rows(analysis: Analysis) -> dict[tuple[str, int], Row]:
     seen: Counter = Counter()
     keyed = {}
     for row in analysis.rows:
-        if row.in_table:
+        if in_parameter_table(row):
             keyed[(row.display, seen[row.display])] = row
             seen[row.display] += 1
     return keyed
@@ -65,13 +65,20 @@ def _keyed_rows(analysis: Analysis) -> dict[tuple[str, int], Row]:
 
 def _merge_orders(sequences: list[list]) -> list:
     """One order holding every item and keeping each sequence's order: an item not yet placed goes just
-    before the next item of its sequence that is (so Pool3, AvgPool, FC1 reads as in the network)."""
-    merged: list = []
+    before the next item of its sequence that is (so Pool3, AvgPool, FC1 reads as in the network).
+    A linked list keeps it linear: each item is placed once, by walking its sequence backwards."""
+    head, end = object(), object()
+    after, before = {head: end}, {end: head}
     for sequence in sequences:
-        for i, item in enumerate(sequence):
-            if item not in merged:
-                later = next((merged.index(x) for x in sequence[i + 1:] if x in merged), len(merged))
-                merged.insert(later, item)
+        anchor = end
+        for item in reversed(sequence):
+            if item not in after:
+                after[before[anchor]], before[item], after[item], before[anchor] = item, before[anchor], anchor, item
+            anchor = item
+    merged, item = [], after[head]
+    while item is not end:
+        merged.append(item)
+        item = after[item]
     return merged
 
 
@@ -82,12 +89,8 @@ def _label(analysis: Analysis, name: str) -> str:
 def _where(analysis: Analysis, name: str) -> str:
     """``after relu1, before pool1``: a layer's place by its neighbours."""
     before, after = analysis.neighbours(name)
-    return (f"{f'after {_label(analysis, before)}' if before else 'at the input'}, "
-            f"{f'before {_label(analysis, after)}' if after else 'at the output'}")
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+    return (f"{f'after {before.display}' if before else 'at the input'}, "
+            f"{f'before {after.display}' if after else 'at the output'}")
 
 
 def _conv_geometry(analysis: Analysis) -> str:
@@ -109,7 +112,7 @@ def _lrn(analysis: Analysis) -> str:
     layers = analysis.spec.layers_of("lrn")
     if not layers:
         return "none"
-    settings = [f"n={n.size}, alpha={_number(n.alpha)}, beta={_number(n.beta)}, k={_number(n.k)}, "
+    settings = [f"n={n.size}, alpha={fmt_number(n.alpha)}, beta={fmt_number(n.beta)}, k={fmt_number(n.k)}, "
                 f"{n.convention} convention" for n in layers]
     places = [_where(analysis, n.name) for n in layers]
     if len(set(settings)) == 1:
@@ -118,28 +121,27 @@ def _lrn(analysis: Analysis) -> str:
 
 
 def _pooling(analysis: Analysis) -> str:
-    pools = [r for r in analysis.rows if r.kind in POOLS]
-    if not pools:
+    counts = Counter(r.layer.diagram_label(r.output) for r in analysis.rows if r.layer.family == "pool")
+    if not counts:
         return "none"
-    counts = Counter(f"{POOLS[r.kind]} {r.filter}" for r in pools)
-    return "; ".join(f"{count} x {kind}" for kind, count in counts.items())
+    return "; ".join(label if count == 1 else f"{label} (x{count})" for label, count in counts.items())
 
 
 def _dropout(analysis: Analysis) -> str:
     layers = analysis.spec.layers_of("dropout")
     if not layers:
         return "none"
-    return "; ".join(f"p={_number(d.p)} {_where(analysis, d.name)}" for d in layers)
+    return "; ".join(f"p={fmt_number(d.p)} {_where(analysis, d.name)}" for d in layers)
 
 
 def _init(analysis: Analysis) -> str:
     init = analysis.spec.init
     default = init.weights == "default"
-    text = "PyTorch default" if default else f"weights N(0, {_number(init.std)}), biases {_number(init.bias)}"
+    text = "PyTorch default" if default else f"weights N(0, {fmt_number(init.std)}), biases {fmt_number(init.bias)}"
     overrides: dict[float, list[str]] = {}
     for _, _, layer in analysis.spec.layers():
-        if getattr(layer, "bias_init", None) is not None:
-            overrides.setdefault(layer.bias_init, []).append(_label(analysis, layer.name))
+        if layer.bias_override() is not None:
+            overrides.setdefault(layer.bias_override(), []).append(layer.display_name)
     for value, labels in overrides.items():
-        text += f"; bias {_number(value)} in {', '.join(labels)}"
+        text += f"; bias {fmt_number(value)} in {', '.join(labels)}"
     return text

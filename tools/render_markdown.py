@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from alexnet.analysis import Analysis, fmt_rf, fmt_shape
+from alexnet.analysis import Analysis, Row
+from alexnet.formatting import fmt_hwc, fmt_rf
 
 from .templating import environment, header
 
 
+def in_parameter_table(row: Row) -> bool:
+    """The seed's rows: layers that make a tensor of a new size, and any layer with parameters."""
+    return row.layer.table_row or row.params > 0
+
+
 def table_rows(analysis: Analysis) -> list[dict]:
-    """The table's rows (layers with weights or a new size), the numbers as the site shows them."""
-    return [{"display": r.display, "shape": fmt_shape(r.output), "filter": r.filter, "weights": r.weights,
-             "biases": r.biases, "params": r.params, "macs": r.macs, "rf": fmt_rf(r.receptive_field)}
-            for r in analysis.rows if r.in_table]
+    """The table's rows, the numbers as the site shows them."""
+    return [{"display": r.display, "shape": fmt_hwc(r.output), "filter": r.layer.filter_text(r.input),
+             "weights": r.weights, "biases": r.biases, "params": r.params, "macs": r.macs,
+             "rf": fmt_rf(r.receptive_field)}
+            for r in analysis.rows if in_parameter_table(r)]
 
 
 def render_parameters(analysis: Analysis) -> str:
     return environment().get_template("parameters.md.j2").render(
         header=header(analysis.spec, "<!--"),
-        input_shape=fmt_shape(analysis.input),
+        input_shape=fmt_hwc(analysis.input),
         rows=table_rows(analysis),
         total={"weights": analysis.total_weights, "biases": analysis.total_biases,
                "params": analysis.total_params, "macs": analysis.total_macs},

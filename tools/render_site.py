@@ -10,9 +10,10 @@ import html
 import json
 from pathlib import Path
 
-from alexnet.analysis import Analysis, analyse, fmt_nchw, fmt_shape, output_size
+from alexnet.analysis import Analysis, analyse
+from alexnet.formatting import fmt_chw, fmt_hwc
+from alexnet.kinds import KINDS, output_size, torch_alpha
 from alexnet.source import SpecError
-from alexnet.spec import torch_alpha
 
 from .templating import environment, header
 
@@ -21,38 +22,37 @@ SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post
 # The total the seed post prints (a fact about that document, not about our spec).
 SEED_PRINTED_TOTAL = 62_378_344
 PAPER_SPEC = "alexnet_paper"   # the two-GPU network of the 2012 paper
-ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 
 def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
     """The layers just before and after ``name`` ('input' / 'output' at the ends)."""
     before, after = analysis.neighbours(name)
-    return before or "input", after or "output"
+    return before.name if before else "input", after.name if after else "output"
 
 
 def _grouped_convs(analysis: Analysis) -> list[str]:
     """Table labels of the convolutions split into groups (one group per GPU in the paper)."""
-    return [layer.display or layer.name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
+    return [layer.display_name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
 
 
 def facts(analysis: Analysis) -> dict:
     """The numbers of the "key features" list."""
     rows = analysis.rows
     weighted = [r for r in rows if r.kind in ("conv", "linear")]
-    activations = sorted({r.kind for r in rows if r.kind in ACTIVATION_NAMES})
+    activations = [r for r in rows if r.layer.family == "act"]
     lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in analysis.spec.layers_of("lrn")]
     dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in analysis.spec.layers_of("dropout")]
     return {
-        "input": fmt_nchw(analysis.input),
+        "input": fmt_chw(analysis.input),
         "params": analysis.total_params,
         "macs": analysis.total_macs,
-        "flops": 2 * analysis.total_macs,
+        "flops": analysis.total_flops,
         "weighted": len(weighted),
         "convs": sum(r.kind == "conv" for r in weighted),
         "linears": sum(r.kind == "linear" for r in weighted),
         "grouped": _grouped_convs(analysis),
-        "activations": [ACTIVATION_NAMES[a] for a in activations],
-        "activation_count": sum(r.kind in activations for r in rows),
+        "activations": sorted({r.layer.diagram_label(r.output) for r in activations}),
+        "activation_count": len(activations),
         "lrn": lrn,
         "dropout": dropout,
         "classes": analysis.spec.num_classes,
@@ -81,37 +81,41 @@ def seed_errors(analyses: list[Analysis]) -> dict | None:
     # The last layer with feature maps before FC1 (Pool3 in AlexNet): its maps are flattened into FC1.
     last_maps = next((r for r in reversed(seed.rows[:seed.rows.index(first_fc)]) if len(r.output) == 3),
                      None) if first_fc else None
-    conv1_layer = next((layer for _, _, layer in seed.spec.layers() if layer.kind == "conv"), None)
-    conv1 = None
-    if conv1_layer is not None:
-        size, k = seed.input[1], conv1_layer.kernel_size[0]
-        s, p = conv1_layer.stride[0], conv1_layer.padding[0]
-        conv1 = {"display": conv1_layer.display or conv1_layer.name, "size": size, "k": k, "s": s, "p": p,
-                 "out": output_size(size, k, s, p), "out_unpadded": output_size(size, k, s, 0)}
+    conv1 = _first_conv(seed)
+    if conv1 is not None:
+        conv1["out_unpadded"] = max(output_size(conv1["size"], conv1["k"], conv1["s"], 0), 0)
     paper = by_name.get(PAPER_SPEC)
     paper_figures = None
-    # The paper's figures only where its spec still has what the sentences talk about (it may be edited).
-    paper_conv1 = next((layer for _, _, layer in paper.spec.layers() if layer.kind == "conv"), None) if paper else None
-    if paper is not None and paper_conv1 is not None and _grouped_convs(paper) \
-            and seed.total_weights > paper.total_weights:
+    if paper is not None:
+        paper_conv1 = _first_conv(paper)
         paper_figures = {
-            "input": paper.input[1], "params": paper.total_params, "weights": paper.total_weights,
+            "params": paper.total_params, "weights": paper.total_weights,
             "removed": seed.total_weights - paper.total_weights,
-            "conv1_out": output_size(paper.input[1], paper_conv1.kernel_size[0], paper_conv1.stride[0],
-                                   paper_conv1.padding[0]),
-            "conv1_padding": paper_conv1.padding[0],
+            "input": paper_conv1["size"] if paper_conv1 else None,
+            "conv1_out": paper_conv1["out"] if paper_conv1 else None,
+            "conv1_padding": paper_conv1["p"] if paper_conv1 else None,
             "grouped": _grouped_convs(paper),
         }
     return {
-        "fcs": [{"display": r.display, "output": fmt_shape(r.output), "filter": r.filter,
+        "fcs": [{"display": r.display, "output": fmt_hwc(r.output), "filter": r.layer.filter_text(r.input),
                  "input": r.input[0]} for r in fcs],
-        "flat_from": fmt_shape(last_maps.output) if last_maps else None,
+        "flat_from": fmt_hwc(last_maps.output) if last_maps else None,
         "flat_layer": last_maps.display if last_maps else None,
         "conv1": conv1,
         "params": seed.total_params,
         "seed_printed_total": SEED_PRINTED_TOTAL,
         "paper": paper_figures,
     }
+
+
+def _first_conv(analysis: Analysis) -> dict | None:
+    """The first convolution's geometry along the height, when it reads the (C, H, W) input directly."""
+    row = analysis.rows[0] if analysis.rows else None
+    if row is None or row.kind != "conv":
+        return None
+    layer, size = row.layer, analysis.input[1]
+    k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+    return {"display": row.display, "size": size, "k": k, "s": s, "p": p, "out": row.output[1]}
 
 
 def render_seed_errors(analyses: list[Analysis]) -> str:
@@ -150,11 +154,20 @@ def render_spec_reference(schema: dict) -> str:
     objects.append(("Init", "init", [], defs["Init"]))
     objects += [(name, name.lower(), kinds_of, defs[name]) for name, kinds_of in layer_models.items()]
     tables = [{"title": title, "anchor": anchor, "kinds": kinds_of, "description": _doc(obj.get("description", "")),
+               "examples": [_example(kind) for kind in kinds_of],
                "fields": [_field(key, prop, key in obj.get("required", []), defs)
                           for key, prop in obj["properties"].items() if not (kinds_of and key == "kind")]}
               for title, anchor, kinds_of, obj in objects]
     return environment().get_template("spec_reference.md.j2").render(
         header=header(None, "<!--", "spec/schema.json"), tables=tables)
+
+
+def _example(kind: str) -> str:
+    """A layer of ``kind`` as a spec writes it, from the kind's own example."""
+    def value(v) -> str:
+        return "[" + ", ".join(map(value, v)) + "]" if isinstance(v, list) else str(v)
+    items = {"name": f"{kind}1", "kind": kind, **KINDS[kind].example}
+    return "- {" + ", ".join(f"{k}: {value(v)}" for k, v in items.items()) + "}"
 
 
 def _field(key: str, prop: dict, required: bool, defs: dict) -> dict:
@@ -167,11 +180,20 @@ def _doc(text: str) -> str:
     return html.escape(text.replace("``", "`"), quote=False).replace("|", "\\|")
 
 
+def _sides(array: dict) -> str:
+    """What a fixed-length list of sizes stands for."""
+    return {2: "a `[height, width]` pair", 4: "`[left, right, top, bottom]`"}.get(len(array["prefixItems"]),
+                                                                                f"{len(array['prefixItems'])} values")
+
+
 def _type(prop: dict, defs: dict) -> str:
     """A JSON-schema property in words (the YAML a reader writes, not the schema's internals)."""
     if "anyOf" in prop:
         options = [p for p in prop["anyOf"] if p.get("type") != "null"]
-        return " or ".join(_type(p, defs) for p in options) + " (optional)"
+        optional = " (optional)" if len(options) < len(prop["anyOf"]) else ""
+        if len(options) == 2 and options[1].get("prefixItems") and options[1]["prefixItems"][0] == options[0]:
+            return f"{_type(options[0], defs)}, or {_sides(options[1])} of them{optional}"  # 3, or [3, 5]
+        return " or ".join(_type(p, defs) for p in options) + optional
     if "$ref" in prop:
         name = prop["$ref"].rsplit("/", 1)[1]
         return f"[{name}](#{name.lower()}) mapping"
@@ -181,12 +203,15 @@ def _type(prop: dict, defs: dict) -> str:
         return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
     kind = prop.get("type")
     if kind == "array" and "prefixItems" in prop:
-        return f"{_type(prop['prefixItems'][0], defs)}, or a `[height, width]` pair of them"
+        return f"{_sides(prop)} of {_type(prop['prefixItems'][0], defs)}"
     if kind == "array":
         return f"list of {_type(prop['items'], defs)} ({prop.get('minItems', 0)} to {prop.get('maxItems', 'any')} items)"
     if kind == "object" and "additionalProperties" in prop:
         return "mapping: section name to a list of [layers](#layer-kinds)"
     bounds = []
+    if "minimum" in prop and prop.get("maximum", 2**31 - 1) < 2**31 - 1:
+        bounds.append(f"from {prop['minimum']} to {prop['maximum']}")
+        prop = {k: v for k, v in prop.items() if k not in ("minimum", "maximum")}
     if "exclusiveMinimum" in prop:
         bounds.append(f"> {prop['exclusiveMinimum']}")
     if "minimum" in prop:
@@ -210,8 +235,9 @@ TUTORIAL_LAYER, TUTORIAL_KEY, TUTORIAL_VALUE = "conv1", "out_channels", 64
 
 def render_tutorial(analyses: list[Analysis]) -> str:
     """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
+    from alexnet.codegen import render_model
+
     from .render_markdown import table_rows
-    from .render_python import render_model
     from .svg import render_compact
 
     seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)

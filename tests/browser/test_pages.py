@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from alexnet.analysis import fmt_nchw, fmt_shape
+from alexnet.formatting import fmt_chw, fmt_hwc
 from tests.browser.conftest import BROWSER
 from tests.browser.probe import Visit, broken_images, text_contrasts
 from tests.conftest import ROOT, SPEC_NAMES
 from tests.site_helpers import ALEXNET_PAGE, expected_table, page_urls, parameter_tables, table_as_tuples
-from tools.render_markdown import table_rows
+from tools.render_markdown import in_parameter_table, table_rows
 
 pytestmark = BROWSER
 
@@ -84,9 +84,9 @@ def test_alexnet_diagram_is_visible_and_its_text_is_in_the_dom(site_url: str, br
     for d in range(diagrams.count()):
         text = diagrams.nth(d).text_content()
         for row in analyses["alexnet"].rows:
-            if row.in_table:
-                assert fmt_nchw(row.output) in text or fmt_shape(row.output) in text, (
-                    f"diagram {d}: {row.name}'s output shape {fmt_nchw(row.output)} is not in its text")
+            if in_parameter_table(row):
+                assert fmt_chw(row.output) in text or fmt_hwc(row.output) in text, (
+                    f"diagram {d}: {row.name}'s output shape {fmt_chw(row.output)} is not in its text")
     assert_clean(seen)
 
 

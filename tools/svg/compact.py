@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alexnet.analysis import Analysis, Row, fmt_nchw
+from alexnet.analysis import Analysis, Row
+from alexnet.formatting import fmt_chw
 
 from .figure import Figure, Group, Text, arrow_head, layer_id, line, rect, terminal_id, text_width
-from .labels import ACTIVATIONS, FAMILY_OF_KIND, layer_label, layer_title
+from .labels import is_activation, layer_label, layer_title
 from .legend import legend, legend_width
 
 MARGIN = 12
@@ -40,7 +41,7 @@ class _Box:
 def _boxes(analysis: Analysis) -> list[_Box]:
     boxes: list[_Box] = []
     for row in analysis.rows:
-        if row.kind in ACTIVATIONS and boxes and boxes[-1].badge is None and boxes[-1].row.kind not in ACTIVATIONS:
+        if is_activation(row) and boxes and boxes[-1].badge is None and not is_activation(boxes[-1].row):
             boxes[-1].badge = row
         else:
             boxes.append(_Box(row))
@@ -56,20 +57,20 @@ def layout_compact(analysis: Analysis) -> Figure:
     spec = analysis.spec
     prefix = f"{spec.name}-compact-"
     boxes = _boxes(analysis)
-    labels = {b.row.name: layer_label(analysis, b.row) for b in boxes}
-    badge_w = max((text_width(layer_label(analysis, b.badge), BADGE_SIZE) + 10 for b in boxes if b.badge), default=0)
+    labels = {b.row.name: layer_label(b.row) for b in boxes}
+    badge_w = max((text_width(layer_label(b.badge), BADGE_SIZE) + 10 for b in boxes if b.badge), default=0)
     badge_col = badge_w + 6 if badge_w else 0
     label_w = max(text_width(text, LABEL_SIZE) for text in [*labels.values(), "input", "output"])
     box_w = max(label_w + badge_col + 2 * BOX_PAD, MIN_BOX_W)
     name_w = max(text_width(b.row.display, NAME_SIZE) for b in boxes)
-    shapes = [fmt_nchw(analysis.input)] + [fmt_nchw(b.output) for b in boxes]
+    shapes = [fmt_chw(analysis.input)] + [fmt_chw(b.output) for b in boxes]
     shape_w = max(text_width(s, SHAPE_SIZE) for s in shapes)
 
     x_box = MARGIN + name_w + NAME_GAP
     cx = x_box + box_w / 2
     label_cx = x_box + (box_w - badge_col) / 2  # labels share one centre, left of the badge column
     width = max(x_box + box_w, cx + SHAPE_OFFSET + shape_w) + MARGIN
-    families = {"io"} | {FAMILY_OF_KIND[r.kind] for r in analysis.rows}
+    families = {"io"} | {r.layer.family for r in analysis.rows}
     notes = ["shapes: C x H x W per image"]
     width = max(width, 2 * MARGIN + legend_width(families, notes))
     key, key_h = legend(families, MARGIN, MARGIN, width - 2 * MARGIN, notes)
@@ -90,21 +91,21 @@ def layout_compact(analysis: Analysis) -> Figure:
     y += BOX_H + GAP
     for box in boxes:
         row = box.row
-        family = FAMILY_OF_KIND[row.kind]
+        family = row.layer.family
         base = _baseline(y, BOX_H, LABEL_SIZE)
         group = Group([rect(x_box, y, box_w, BOX_H, f"box k-{family}", 6),
                        Text(label_cx, base, labels[row.name], LABEL_SIZE, "label", "middle"),
                        Text(x_box - NAME_GAP, _baseline(y, BOX_H, NAME_SIZE), row.display, NAME_SIZE, "name", "end")],
-                      cls="layer", layer=row.name, id=layer_id(prefix, row.name), title=layer_title(analysis, row))
+                      cls="layer", layer=row.name, id=layer_id(prefix, row.name), title=layer_title(row))
         if box.badge:
             badge = box.badge
             bx = x_box + box_w - BOX_PAD / 2 - badge_w
             group.items.append(Group([rect(bx, y + 6, badge_w, BOX_H - 12, "box k-act", 7),
                                       Text(bx + badge_w / 2, _baseline(y + 6, BOX_H - 12, BADGE_SIZE),
-                                           layer_label(analysis, badge), BADGE_SIZE, "badge", "middle")],
+                                           layer_label(badge), BADGE_SIZE, "badge", "middle")],
                                      cls="layer", layer=badge.name, id=layer_id(prefix, badge.name),
-                                     title=layer_title(analysis, badge)))
-        group.items += arrow(y + BOX_H, fmt_nchw(box.output))
+                                     title=layer_title(badge)))
+        group.items += arrow(y + BOX_H, fmt_chw(box.output))
         groups.append(group)
         y += BOX_H + GAP
     groups.append(terminal(y, "output"))
@@ -116,8 +117,8 @@ def layout_compact(analysis: Analysis) -> Figure:
 def _describe(analysis: Analysis, boxes: list[_Box], labels: dict[str, str]) -> str:
     steps = []
     for box in boxes:
-        extra = f" + {layer_label(analysis, box.badge)}" if box.badge else ""
-        steps.append(f"{box.row.display}: {labels[box.row.name]}{extra}, giving {fmt_nchw(box.output)}")
-    return (f"{len(analysis.rows)} layers from a {fmt_nchw(analysis.input)} input to {analysis.spec.num_classes} "
+        extra = f" + {layer_label(box.badge)}" if box.badge else ""
+        steps.append(f"{box.row.display}: {labels[box.row.name]}{extra}, giving {fmt_chw(box.output)}")
+    return (f"{len(analysis.rows)} layers from a {fmt_chw(analysis.input)} input to {analysis.spec.num_classes} "
             f"outputs; {analysis.total_params:,} parameters, {analysis.total_macs:,} MACs. "
             f"Top to bottom: {'; '.join(steps)}.")

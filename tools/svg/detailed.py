@@ -14,10 +14,11 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from alexnet.analysis import Analysis, Row, fmt_nchw
+from alexnet.analysis import Analysis, Row
+from alexnet.formatting import fmt_chw
 
 from .figure import Figure, Group, Text, arrow_head, layer_id, line, polygon, polyline, rect, terminal_id, text_width
-from .labels import FAMILY_OF_KIND, layer_label, layer_of, layer_title
+from .labels import layer_label, layer_title
 from .legend import legend, legend_width
 
 MARGIN = 12
@@ -30,7 +31,6 @@ MAX_TOWERS = 4
 NAME_SIZE = 11
 LINE_SIZE = 10
 LINE_HEIGHT = 13
-VOLUME_KINDS = frozenset({"conv", "linear", "maxpool", "avgpool", "adaptive_avgpool"})
 MIN_KERNEL_PX = 3
 
 
@@ -106,15 +106,15 @@ class _Column:
 
 def tower_count(analysis: Analysis) -> int:
     """The towers to draw: the ``groups`` all grouped convolutions share, if 2..MAX_TOWERS; else 1."""
-    groups = {layer_of(analysis, r).groups for r in analysis.rows if r.kind == "conv"} - {1}
+    groups = {r.layer.channel_groups() for r in analysis.rows} - {None, 1}
     return groups.pop() if len(groups) == 1 and min(groups) <= MAX_TOWERS else 1
 
 
 def _columns(analysis: Analysis, towers: int) -> list[_Column]:
     columns = [_Column(None, analysis.input, "io")]
     for row in analysis.rows:
-        if row.kind in VOLUME_KINDS:
-            columns.append(_Column(row, row.output, FAMILY_OF_KIND[row.kind]))
+        if row.layer.table_row:
+            columns.append(_Column(row, row.output, row.layer.family))
         else:
             columns[-1].followers.append(row)
     for column in columns[1:-1]:
@@ -123,13 +123,13 @@ def _columns(analysis: Analysis, towers: int) -> list[_Column]:
     for column in columns:
         row = column.row
         if row is None:
-            column.lines = [("input", "name", "", NAME_SIZE), (fmt_nchw(column.shape), "shape", "", LINE_SIZE)]
+            column.lines = [("input", "name", "", NAME_SIZE), (fmt_chw(column.shape), "shape", "", LINE_SIZE)]
         else:
-            column.lines = [(row.display, "name", "", NAME_SIZE), (layer_label(analysis, row), "label", "", LINE_SIZE),
-                            (fmt_nchw(column.shape), "shape", "", LINE_SIZE)]
+            column.lines = [(row.display, "name", "", NAME_SIZE), (layer_label(row), "label", "", LINE_SIZE),
+                            (fmt_chw(column.shape), "shape", "", LINE_SIZE)]
         if column.towers > 1:
             column.lines.append((f"{column.towers} towers x {column.shape[0] // column.towers}", "dim", "", LINE_SIZE))
-        column.lines += [(layer_label(analysis, f), "label muted", f.name, LINE_SIZE) for f in column.followers]
+        column.lines += [(layer_label(f), "label muted", f.name, LINE_SIZE) for f in column.followers]
         sizes = _size(column.shape, column.towers)
         column.width = max(max(text_width(t, s) for t, _c, _l, s in column.lines), sizes[0] + sizes[2])
     return columns
@@ -159,18 +159,14 @@ def _connected(analysis: Analysis, a: _Column, b: _Column) -> list[tuple[int, in
     """Which towers of ``a`` feed which towers of ``b``."""
     if a.towers == 1 or b.towers == 1:
         return [(i, j) for i in range(a.towers) for j in range(b.towers)]
-    layer = layer_of(analysis, b.row)
-    own_tower = b.row.kind != "linear" and (b.row.kind != "conv" or layer.groups == b.towers)
+    groups = b.row.layer.channel_groups()
+    own_tower = groups is None or groups == b.towers
     return [(i, i) for i in range(a.towers)] if own_tower else [(i, j) for i in range(a.towers) for j in range(b.towers)]
 
 
 def _kernel(analysis: Analysis, a: _Column, b: _Column) -> tuple[int, int] | None:
     """The kernel window of ``b`` over ``a``, if it has one to draw."""
-    if b.row.kind not in ("conv", "maxpool", "avgpool") or len(a.shape) != 3:
-        return None
-    layer = layer_of(analysis, b.row)
-    dilation = getattr(layer, "dilation", (1, 1))  # a dilated kernel spans d*(k-1)+1 input positions
-    return tuple(d * (k - 1) + 1 for k, d in zip(layer.kernel_size, dilation, strict=True))
+    return b.row.layer.kernel_span() if len(a.shape) == 3 else None
 
 
 def _kernel_window(volume: _Volume, kernel: tuple[int, int], shape: tuple[int, ...]):
@@ -212,14 +208,14 @@ def layout_detailed(analysis: Analysis) -> Figure:
             if layer:
                 follower = next(f for f in column.followers if f.name == layer)
                 items.append(Group([text_item], cls="layer", layer=layer, id=layer_id(prefix, layer),
-                                   title=layer_title(analysis, follower)))
+                                   title=layer_title(follower)))
             else:
                 items.append(text_item)
         if column.row is None:
             groups.append(Group(items, cls="terminal", id=terminal_id(prefix, "input")))
         else:
             groups.append(Group(items, cls="layer", layer=column.row.name, id=layer_id(prefix, column.row.name),
-                                title=layer_title(analysis, column.row)))
+                                title=layer_title(column.row)))
     height = bottoms[-1] + MARGIN
     return Figure(spec.name, "detailed", width, height, title=f"{spec.title}: tensor volumes",
                   desc=_describe(analysis, columns, towers), groups=groups)
@@ -302,11 +298,11 @@ def _links(analysis: Analysis, a: _Column, b: _Column, row_of: dict, bottoms: li
 def _describe(analysis: Analysis, columns: list[_Column], towers: int) -> str:
     steps = []
     for column in columns[1:]:
-        after = "".join(f", then {layer_label(analysis, f)}" for f in column.followers)
-        steps.append(f"{column.row.display} ({layer_label(analysis, column.row)}) makes {fmt_nchw(column.shape)}{after}")
+        after = "".join(f", then {layer_label(f)}" for f in column.followers)
+        steps.append(f"{column.row.display} ({layer_label(column.row)}) makes {fmt_chw(column.shape)}{after}")
     split = (f" Every hidden tensor is split into {towers} towers; conv layers with groups={towers} see only their own "
              "tower, the others see all towers." if towers > 1 else "")
     first = columns[0]
-    start = f"Input {fmt_nchw(first.shape)}" + "".join(f", then {layer_label(analysis, f)}" for f in first.followers)
+    start = f"Input {fmt_chw(first.shape)}" + "".join(f", then {layer_label(f)}" for f in first.followers)
     return (f"Tensor volumes from left to right, wrapping into rows, sizes on a log2 scale.{split} "
             f"{start}; {'; '.join(steps)}.")
