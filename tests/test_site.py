@@ -203,6 +203,7 @@ def test_citations_are_links_to_footnotes_in_the_built_pages(site: Path):
         for ref in refs:
             assert f'id="{ref}"' in html, f"{page}: citation link #{ref} has no target"
         assert "[@" not in text_of(html)
+        assert bib.FOOTNOTES_MARKER not in text_of(html), f"{page}: the footnotes marker is not mkdocs.yml's"
 
 
 def test_a_dangling_citation_is_an_error_and_one_in_code_is_left_alone():
@@ -238,6 +239,7 @@ def test_hook_regenerates_only_what_changed_lists_spec_pages_and_keys_the_notebo
 import json, sys
 from pathlib import Path
 from mkdocs.config import load_config
+from tools.site_notebooks import Notebooks
 
 def mtimes():
     paths = set(Path("docs/generated").rglob("*.*")) | set(Path("alexnet/models").glob("*.py"))
@@ -251,10 +253,10 @@ def run():
 before = mtimes()
 config = run()
 unchanged = mtimes() == before
-cache_before = config.plugins["mkdocs-jupyter"].config["cache_dir"]
+cache_before = Notebooks.of(config, Path.cwd()).digest()
 spec = Path("spec/alexnet.yaml")
 spec.write_text(spec.read_text().replace("out_channels: 96,", "out_channels: 64,", 1))
-cache_after = run().plugins["mkdocs-jupyter"].config["cache_dir"]
+cache_after = Notebooks.of(run(), Path.cwd()).digest()
 after = mtimes()
 changed = sorted(p for p in after if after[p] != before.get(p))
 nav = [item for item in config["nav"] if isinstance(item, dict) and "The three AlexNets" in item][0]
