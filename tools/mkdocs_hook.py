@@ -1,7 +1,7 @@
 """MkDocs hook: keep the site generated from the specs, on `mkdocs build` and under `mkdocs serve`.
 
 - on_config: run the generator (a separate process that writes only files whose content changed, so serve
-  does not rebuild forever) and list one page per spec under "The three AlexNets".
+  does not rebuild forever) and list one page per spec under "Networks", grouped by family.
 - on_pre_build: point mkdocs-jupyter at the notebooks executed for the current specs (tools/site_notebooks.py);
   under serve, on_post_build starts the run for the current specs in the background when there is none.
 - on_page_markdown: turn `[@key]` citations into footnotes from docs/bibliography.yaml.
@@ -28,7 +28,7 @@ from tools import site_generation, site_notices
 from tools.site_notebooks import FINISHED, RUNS, Background, Notebooks, run_now
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS_SECTION = "The three AlexNets"
+SPECS_SECTION = "Networks"
 CDN_SCRIPT = re.compile(
     r"<script\b[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>"          # <script src="https://cdn...">
     r"|<script type=\"text/x-mathjax-config\">.*?</script>"                # MathJax 2 configuration
@@ -131,8 +131,9 @@ def on_post_build(config):
         STATE.background.ensure(STATE.notebooks, key)
 
 
-def _add_spec_pages(nav: list | None, titles: dict[str, str]) -> None:
-    """Append docs/generated/<name>/index.md for every spec to the nav section SPECS_SECTION.
+def _add_spec_pages(nav: list | None, titles: dict[str, tuple[str, str]]) -> None:
+    """Append docs/generated/<name>/index.md for every spec to the nav section SPECS_SECTION, one group per
+    family (AlexNet first), so the nav does not grow into one long list as specs are added.
 
     The nav gets the spec's title explicitly: MkDocs only learns a page's H1 when it renders that page,
     so pages rendered earlier would list it as "Index".
@@ -141,8 +142,12 @@ def _add_spec_pages(nav: list | None, titles: dict[str, str]) -> None:
         if isinstance(item, dict) and SPECS_SECTION in item:
             section = item[SPECS_SECTION]
             listed = {next(iter(entry.values())) if isinstance(entry, dict) else entry for entry in section}
-            section.extend({title: page} for name, title in titles.items()
-                           if (page := f"generated/{name}/index.md") not in listed)
+            families: dict[str, list] = {}
+            for name, (title, family) in titles.items():
+                if (page := f"generated/{name}/index.md") not in listed:
+                    families.setdefault(family, []).append({title: page})
+            for family in sorted(families, key=lambda f: (f != "AlexNet", f)):
+                section.append({family: families[family]})
             return
     raise PluginError(f"mkdocs.yml: the nav has no section {SPECS_SECTION!r} for the spec pages")
 

@@ -36,13 +36,14 @@ def generate(root: Path) -> Generation:
     return Generation(crash=(done.stderr.strip() or done.stdout.strip() or f"exit status {done.returncode}"))
 
 
-def spec_titles(root: Path) -> dict[str, str]:
-    """Spec name -> title for every spec page there is, read from the generated analysis.json (so a spec that is
-    broken right now keeps the title of its last good version). An empty title falls back to the name: a nav
-    entry must be visible."""
-    titles = {}
+def spec_titles(root: Path) -> dict[str, tuple[str, str]]:
+    """Spec name -> (title, family) for every spec page there is, read from the generated analysis.json (so a
+    spec that is broken right now keeps the title of its last good version), in order of year. An empty title
+    falls back to the name: a nav entry must be visible."""
+    found = []
     for path in sorted(root.glob("docs/generated/*/analysis.json")):
         if (path.parent / "index.md").is_file():
-            title = str(json.loads(path.read_text(encoding="utf-8")).get("title") or "").strip()
-            titles[path.parent.name] = title or path.parent.name
-    return titles
+            data = json.loads(path.read_text(encoding="utf-8"))
+            title = str(data.get("title") or "").strip() or path.parent.name
+            found.append((data.get("year") or 0, path.parent.name, title, str(data.get("family") or "Other")))
+    return {name: (title, family) for _, name, title, family in sorted(found)}
