@@ -45,8 +45,9 @@ def edited_specs(draw, bases: list[str] = SPEC_NAMES) -> tuple[str, str]:
     name = draw(st.sampled_from(bases))
     data = yaml.safe_load((ROOT / "spec" / f"{name}.yaml").read_text())
     if draw(st.booleans()):  # drop every layer of one kind
-        kind = draw(st.sampled_from(sorted({layer["kind"] for _, _, layer in _layers(data)})))
-        data["sections"] = {s: [la for la in layers if la["kind"] != kind] for s, layers in data["sections"].items()}
+        kind = draw(st.sampled_from(sorted({layer.get("kind", "block use") for _, _, layer in _layers(data)})))
+        data["sections"] = {s: [la for la in layers if la.get("kind", "block use") != kind]
+                            for s, layers in data["sections"].items()}
     if draw(st.booleans()):  # drop some layers
         layers = _layers(data)
         gone = draw(st.sets(st.sampled_from([(s, i) for s, i, _ in layers]), max_size=max(1, len(layers) // 3))) \
@@ -101,8 +102,11 @@ def test_every_valid_spec_goes_through_every_renderer_and_shows_its_text(tmp_pat
             html = markdown.markdown(content + "\n\nA claim.[^k]\n\n[^k]: A source.\n\n" + FOOTNOTES_MARKER + "\n",
                                      extensions=MD_EXTENSIONS)
             assert html.rstrip().endswith("</ol>\n</div>"), f"{rel}: the footnotes left the end of the page"
-    comparison = visible(markdown.markdown(files["docs/generated/comparison.md"], extensions=MD_EXTENSIONS))
-    assert " ".join(data["title"].split()) in comparison
+    # Every network is on the lineage page; the AlexNet family is also on the comparison page.
+    pages = ["lineage"] + (["comparison"] if data.get("family", "") in ("AlexNet", "") else [])
+    for page in pages:
+        shown = visible(markdown.markdown(files[f"docs/generated/{page}.md"], extensions=MD_EXTENSIONS))
+        assert " ".join(data["title"].split()) in shown, page
 
 
 def _notebook_cells() -> list[str]:
