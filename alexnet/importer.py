@@ -246,16 +246,17 @@ def to_layers(layers: list, target: str) -> list[tuple[str, str, Layer, nn.Modul
 def num_classes(layers: list, shape: tuple[int, ...], target: str) -> int:
     """The width of the flat output, checking on the way that --input fits: the spec's parameter counts
     must equal the module's, layer by layer (a wrong channel count would otherwise go unnoticed)."""
+    given = ",".join(map(str, shape))
     for _, qualified, layer, module in layers:
         where = "torch.flatten" if module is None else f"module {qualified}"
         try:
             inferred = layer.infer(shape)
         except ShapeError as exc:
-            raise ImportRefused(f"{target}: --input {','.join(map(str, shape))} does not fit {where}: "
+            raise ImportRefused(f"{target}: --input {given} does not fit {where}: "
                                 f"{exc.message}") from None
         own = sum(p.numel() for p in module.parameters()) if module is not None else 0
         if own != inferred.weights + inferred.biases:
-            raise ImportRefused(f"{target}: --input {','.join(map(str, shape))} does not fit {where}: it has "
+            raise ImportRefused(f"{target}: --input {given} does not fit {where}: it has "
                                 f"{own:,} parameters, the spec would give it {inferred.weights + inferred.biases:,}")
         shape = inferred.output
     if len(shape) != 1:
