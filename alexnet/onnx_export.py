@@ -57,8 +57,8 @@ class _ExportLRN(nn.Module):
 
 
 def build_model(analysis: Analysis, spec_file: Path) -> nn.Module:
-    """The spec's module: the generated one for a bundled spec, else the code the generator would write
-    (``tools.render_python``, available in a checkout)."""
+    """The spec's module, initialised from seed 0: the generated one for a bundled spec, else the code the
+    generator would write (``tools.render_python``, available in a checkout)."""
     name = analysis.spec.name
     if name in available_models() and spec_file.resolve() == spec_path(name).resolve():
         module = importlib.import_module(f"alexnet.models.{name}")
@@ -70,7 +70,9 @@ def build_model(analysis: Analysis, spec_file: Path) -> nn.Module:
                               f"package ({exc})") from None
         module = types.ModuleType(f"alexnet_export_{name}")
         exec(compile(render_model(analysis), f"<model of {spec_file}>", "exec"), module.__dict__)  # our renderer's code
-    return getattr(module, module.__all__[0])()
+    with torch.random.fork_rng():  # the spec's init from a fixed seed: the same spec gives the same file
+        torch.manual_seed(0)
+        return getattr(module, module.__all__[0])()
 
 
 def exportable(model: nn.Module) -> nn.Module:
@@ -93,5 +95,8 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, ...], out: Path, opset
                                     input_names=["input"], output_names=["output"],
                                     dynamic_shapes=({0: batch},), external_data=False,
                                     custom_translation_table={torch.ops.alexnet.lrn.default: _lrn_to_onnx})
-    out.parent.mkdir(parents=True, exist_ok=True)
+    # The exporter notes on every node the Python stack that made it (absolute paths of this machine); the
+    # file should depend on the spec alone.
+    for node in program.model.graph.all_nodes():
+        node.metadata_props.clear()
     program.save(str(out), external_data=False)
