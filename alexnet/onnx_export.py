@@ -22,7 +22,7 @@ from torch import nn
 from . import available_models, spec_path
 from .analysis import Analysis
 from .interchange import EVEN_LRN
-from .layers import LocalResponseNorm, _forward
+from .layers import LocalResponseNorm, local_response_norm, torch_alpha
 
 
 class ExportError(Exception):
@@ -32,7 +32,7 @@ class ExportError(Exception):
 @torch.library.custom_op("alexnet::lrn", mutates_args=())
 def _lrn_op(x: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
     """LRN with PyTorch's alpha (divided by ``size`` inside), as one node of the exported graph."""
-    return _forward(x, size, alpha / size, beta, k)
+    return local_response_norm(x, size, alpha, beta, k)
 
 
 @_lrn_op.register_fake
@@ -50,7 +50,8 @@ def _lrn_to_onnx(x, size: int, alpha: float, beta: float, k: float):
 class _ExportLRN(nn.Module):
     def __init__(self, layer: LocalResponseNorm) -> None:
         super().__init__()
-        self.size, self.alpha, self.beta, self.k = layer.size, layer._torch_alpha, layer.beta, layer.k
+        self.size, self.beta, self.k = layer.size, layer.beta, layer.k
+        self.alpha = torch_alpha(layer.size, layer.alpha, layer.convention)  # what ONNX's LRN takes, as PyTorch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.ops.alexnet.lrn(x, self.size, self.alpha, self.beta, self.k)
@@ -85,9 +86,10 @@ def exportable(model: nn.Module) -> nn.Module:
     return model.eval()
 
 
-def export_onnx(model: nn.Module, input_shape: tuple[int, ...], out: Path, opset: int | None = None) -> None:
-    """Write ``model`` (eval mode, any batch size) to ``out`` as one self-contained ONNX file."""
-    example = torch.randn(2, *input_shape)
+def export_onnx(model: nn.Module, input_shape: tuple[int, ...], out: str | Path, opset: int | None = None) -> None:
+    """Write ``model`` (eval mode, any batch size) to ``out`` as one self-contained ONNX file. Its LRN layers
+    are swapped in place for their export twins, which compute the same."""
+    example = torch.zeros(2, *input_shape)  # only its shape matters: the trace has no data-dependent branch
     batch = torch.export.Dim("batch", min=1)
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):  # the exporter prints its progress; stdout stays quiet

@@ -127,12 +127,23 @@ def test_command_writes_a_checked_file(tmp_path):
     (["{tmp}/bad.yaml", "--onnx", "{tmp}/x.onnx"], "bad.yaml:"),
     (["{tmp}/even.yaml", "--onnx", "{tmp}/x.onnx"], "even.yaml:10:38: layer 'norm1': LRN size 4 is even"),
 ])
-def test_bad_input_is_one_line(args, message, tmp_path):
+def test_bad_input_is_one_line(args, message, tmp_path, capsys):
+    from alexnet.cli import main
+
     (tmp_path / "bad.yaml").write_text(TINY.format(name="bad", size=5).replace("out_channels: 8", "out_channels: 0"))
     (tmp_path / "even.yaml").write_text(TINY.format(name="even", size=4))
     (tmp_path / "x.onnx").write_text("keep me")
-    result = run_python("-m", "alexnet", "export", *(a.format(tmp=tmp_path) for a in args), cwd=ROOT)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert message in result.stderr
+    assert main(["export", *(a.format(tmp=tmp_path) for a in args)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert message in err
     assert (tmp_path / "x.onnx").read_text() == "keep me"
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path):
+    (tmp_path / "even.yaml").write_text(TINY.format(name="even", size=4))
+    result = run_python("-m", "alexnet", "export", str(tmp_path / "even.yaml"), "--onnx", str(tmp_path / "x.onnx"),
+                        cwd=ROOT)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"{tmp_path / 'even.yaml'}:10:38: layer 'norm1': LRN size 4 is even.")
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.onnx").exists()
