@@ -19,10 +19,6 @@ from .fields import IDENTIFIER, Text
 Shape = tuple[int, ...]
 
 
-class NotExpressible(ValueError):
-    """A torch module whose settings a kind cannot write (``from_torch``); the message says which."""
-
-
 class ShapeError(Exception):
     """A layer cannot take the shape it is given; ``key`` is the field to point at."""
 
@@ -53,9 +49,6 @@ class Layer(BaseModel):
     functional: ClassVar[str | None] = None  # a lone layer in a section is written as this call on x
     example: ClassVar[dict] = {}  # the keys besides name and kind of a typical layer (tests build one per kind)
     saves_output: ClassVar[bool] = False  # its backward reads its output, so no later layer may overwrite it
-    # The torch module classes this kind writes and reads back ("torch.nn.Conv2d"): strings, so that the kinds
-    # never import torch; `python -m alexnet import` resolves them.
-    torch_classes: ClassVar[tuple[str, ...]] = ()
 
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="Unique identifier, e.g. conv1.")]
     display: Text | None = Field(None, description="Label in the parameter table, e.g. Conv1.")
@@ -107,14 +100,6 @@ class Layer(BaseModel):
         """How its inputs mix channels: None for channel by channel, else the number of groups (1: all)."""
         return None
 
-    # --- from a torch module (`python -m alexnet import`) ----------------------------------------------------
-    @classmethod
-    def from_torch(cls, module: Any) -> dict:
-        """The spec keys (besides name and kind) of ``module``, an instance of one of :attr:`torch_classes`;
-        raise :class:`NotExpressible` for settings the kind cannot write. Kinds with fields override this."""
-        no_inplace(module)
-        return {}
-
     # --- renderings ----------------------------------------------------------------------------------------
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         """The constructor call in the generated model; ``in_channels`` and ``out`` are expressions
@@ -128,11 +113,6 @@ class Layer(BaseModel):
     def diagram_label(self, output: Shape) -> str:
         """The box label of the diagrams, in the seed's style (``11x11 conv, 96, /4``)."""
         raise NotImplementedError
-
-
-def no_inplace(module: Any) -> None:
-    if getattr(module, "inplace", False):
-        raise NotExpressible("inplace=True (a spec writes it only for relu)")
 
 
 def need_maps(layer: Layer, shape: Shape) -> Shape:
