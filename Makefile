@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup generate check serve site test lint bench chromium clean
+.PHONY: setup generate check serve site test lint bench chromium fashion-mnist clean
 
 # The venv is rebuilt when the dependency files change (requirements.lock pins every package).
 $(STAMP): pyproject.toml requirements.lock
@@ -39,8 +39,13 @@ lint: setup
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
+# The built-in training data (`python -m alexnet train alexnet_mini --recipe fashion_mnist`): Debian's package.
+fashion-mnist:
+	@test -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || \
+	  { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; }
+
 # pytest's exit status 5 means no test ran: that is a failure here, not a pass.
-test: setup chromium lint check
+test: setup chromium fashion-mnist lint check
 	$(PY) -m pytest -n 2 --dist loadgroup; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -11,8 +11,8 @@ import functools
 import math
 from dataclasses import dataclass
 
-from .errors import layer_where
 from .formatting import fmt_chw
+from .graph import INPUT, Graph, expand
 from .kinds import Layer, Shape, ShapeError
 from .source import SpecError
 from .spec import Spec
@@ -35,10 +35,14 @@ class Row:
     macs: int
     receptive_field: tuple[int, int] | None  # None once every output sees the whole input
     jump: tuple[int, int] | None
+    name: str = ""                  # unique: the layer's name, or its module path inside a block (layer1.0.conv1)
+    path: tuple = ()                # where its module sits in the model: ("features", 3), ("layer1", 0, "conv1")
+    sources: tuple[str, ...] = ()   # the rows it reads, by name ("input": the network's input)
+    inputs: tuple[Shape, ...] = ()  # their shapes
 
-    @property
-    def name(self) -> str:
-        return self.layer.name
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.layer.name)
 
     @property
     def kind(self) -> str:
@@ -46,7 +50,8 @@ class Row:
 
     @property
     def display(self) -> str:
-        return self.layer.display_name
+        """The table's label: the spec's display text, else the row's name (a block's layers: their path)."""
+        return self.layer.display or self.name
 
     @property
     def params(self) -> int:
@@ -70,6 +75,7 @@ class Row:
             "receptive_field": list(self.receptive_field) if self.receptive_field else None,
             "jump": list(self.jump) if self.jump else None,
             "activations": self.activations,
+            **({"from": list(self.sources)} if self.name != self.layer.name or self.layer.inputs else {}),
         }
 
 
@@ -77,6 +83,11 @@ class Row:
 class Analysis:
     spec: Spec
     rows: tuple[Row, ...]
+    graph: Graph | None = None
+
+    def layers_of(self, kind: str) -> list[Row]:
+        """The rows of one layer kind, in order."""
+        return [r for r in self.rows if r.kind == kind]
 
     @property
     def input(self) -> Shape:
@@ -151,39 +162,54 @@ def _keeps_channels(row: Row) -> bool:
     return row.output[0] == row.input[0] and (len(row.output) == len(row.input) or math.prod(row.input[1:]) == 1)
 
 
-def _rule_problems(spec: Spec) -> list:
+def _rule_problems(spec: Spec, graph: Graph) -> list:
     """Rules that need no shapes, checked for every layer (so they are reported even after a shape error)."""
     problems = []
-    before = None
-    for section, index, layer in spec.layers():
-        path, where = ("sections", section, index), layer_where(layer.name, section, index)
-        problems += [spec.problem((*path, key), f"{where}: {message}") for key, message in layer.rule_problems()]
-        if layer.overwrites_input() and (before is None or before.saves_output):
-            reason = ("as the first layer it would overwrite the caller's input" if before is None else
-                      f"{before.name} ({before.kind}) needs its output to compute its gradient")
-            problems.append(spec.problem((*path, "inplace"), f"{where}: inplace is not allowed here: {reason}"))
-        before = layer
+    nodes = {node.name: node for node in graph.nodes}
+    readers: dict[str, int] = {}
+    for node in graph.nodes:
+        for name in node.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    for node in graph.nodes:
+        layer, where = node.layer, node.where
+        problems += [spec.problem((*node.doc, key), f"{where}: {message}") for key, message in layer.rule_problems()]
+        if not layer.overwrites_input():
+            continue
+        before = nodes.get(node.inputs[0])
+        reason = None
+        if before is None:
+            reason = "as the first layer it would overwrite the caller's input"
+        elif before.layer.saves_output:
+            reason = f"{before.name} ({before.layer.kind}) needs its output to compute its gradient"
+        elif readers[node.inputs[0]] > 1:
+            reason = f"{before.name}'s output is read by another layer too"
+        if reason:
+            problems.append(spec.problem((*node.doc, "inplace"), f"{where}: inplace is not allowed here: {reason}"))
     return problems
 
 
 def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
     """Propagate shapes through ``spec``; raise :class:`SpecError` naming the first layer that cannot work
     (later shapes would be meaningless) or a network whose output is not ``num_classes`` wide."""
-    problems = _rule_problems(spec)
+    graph = expand(spec)
+    problems = graph.problems + _rule_problems(spec, graph)
     rows: list[Row] = []
-    shape = tuple(spec.input)
-    rf: tuple[int, int] | None = (1, 1)
-    jump: tuple[int, int] | None = (1, 1)
+    shapes: dict[str, Shape] = {INPUT: tuple(spec.input)}
+    fields: dict[str, tuple] = {INPUT: ((1, 1), (1, 1))}  # receptive field and jump of each output
     total = 0
-    for section, index, layer in spec.layers():
-        path = ("sections", section, index)
-        where = layer_where(layer.name, section, index)
+    complete = not graph.broken
+    for node in graph.nodes if complete else ():
+        where, inputs = node.where, [shapes[name] for name in node.inputs]
         try:
-            inferred = layer.infer(shape)
+            inferred = node.layer.infer_inputs(inputs)
         except ShapeError as exc:
-            problems.append(spec.problem((*path, exc.key), f"{where}: {exc.message}"))
+            read = f" (from {', '.join(node.inputs)})" if len(node.inputs) > 1 else ""
+            problems.append(spec.problem((*node.doc, exc.key), f"{where}: {exc.message}{read}"))
+            complete = False
             break
         output = inferred.output
+        # Over several inputs the largest field counts (None: one that already sees everything).
+        rf, jump = max((fields[name] for name in node.inputs), key=lambda f: (f[0] is None, f[0] or (0, 0)))
         if len(output) == 1:
             rf = jump = None
         elif inferred.window is not None and rf is not None:
@@ -192,16 +218,16 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
             jump = tuple(j * s for j, s in zip(jump, stride, strict=True))
         total += inferred.weights + inferred.biases
         if total > max_params:
-            problems.append(spec.problem(path, f"{where}: the network reaches {total:,} "
+            problems.append(spec.problem(node.doc, f"{where}: the network reaches {total:,} "
                                          f"parameters here, over the limit of {max_params:,} (see --max-params)"))
+            complete = False
             break
-        rows.append(Row(section, index, layer, shape, output, inferred.weights, inferred.biases,
-                        layer.macs(inferred), rf, jump))
-        shape = output
-    else:
-        if shape != (spec.num_classes,):
-            problems.append(spec.problem(("num_classes",), f"num_classes is {spec.num_classes} but the network "
-                                         f"outputs {fmt_chw(shape)}"))
+        rows.append(Row(node.section, node.index, node.layer, inputs[0], output, inferred.weights, inferred.biases,
+                        node.layer.macs(inferred), rf, jump, node.name, node.path, node.inputs, tuple(inputs)))
+        shapes[node.name], fields[node.name] = output, (rf, jump)
+    if complete and shapes[graph.output] != (spec.num_classes,):
+        problems.append(spec.problem(("num_classes",), f"num_classes is {spec.num_classes} but the network "
+                                     f"outputs {fmt_chw(shapes[graph.output])}"))
     if problems:
         raise SpecError(problems)
-    return Analysis(spec, tuple(rows))
+    return Analysis(spec, tuple(rows), graph)

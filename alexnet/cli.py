@@ -1,5 +1,6 @@
-"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, and ``export`` / ``import``
-(``alexnet.interchange``; torch is imported only when one of those runs).
+"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, ``train``, ``evaluate``, ``lighting``
+(``alexnet.train.commands``) and ``export`` / ``import`` (``alexnet.interchange``); torch is imported only
+when one of those runs.
 
 Exit status: 0 fine, 2 bad input (one ``file:line:col: message`` line per problem, no traceback).
 """
@@ -14,6 +15,7 @@ from . import interchange, resolve_spec
 from .analysis import BYTES_PER_FLOAT, DEFAULT_MAX_PARAMS, Analysis
 from .formatting import fmt_chw, fmt_rf
 from .source import SpecError
+from .train import commands as training
 from .validation import validate_file
 
 BAD_INPUT = 2
@@ -54,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (summary, validate):
         sub.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS,
                          help=f"refuse networks with more parameters (default {DEFAULT_MAX_PARAMS:.0e})")
+    training.add_commands(commands)
     interchange.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in training.COMMANDS:
+        return training.run(args)
     if args.command in interchange.COMMANDS:
         return interchange.run(args)
 

@@ -24,6 +24,25 @@ def problems_from(exc: ValidationError, source: Source, model: type[BaseModel]) 
     return list(dict.fromkeys(p for p in problems if p is not None))
 
 
+def problems_at(exc: ValidationError, source: Source | None, prefix: tuple, where: str) -> list[Problem]:
+    """Problems of one part of a document validated on its own (a block's layer with its arguments filled in):
+    located in the file through ``prefix``, the part's path, and introduced by ``where``."""
+    data = _node(source.data, prefix) if source is not None else {}
+    kind = KINDS.get(data.get("kind")) if isinstance(data, dict) else None
+    model = kind or _block_use_model()
+    n = len(prefix)
+    part = Source(source.file if source else "spec.yaml", data,
+                  {k[n:]: v for k, v in (source.value_pos if source else {}).items() if k[:n] == prefix},
+                  {k[n:]: v for k, v in (source.key_pos if source else {}).items() if k[:n] == prefix})
+    return [Problem(p.file, p.line, p.col, where + p.message) for p in problems_from(exc, part, model)]
+
+
+def _block_use_model() -> type[BaseModel]:
+    from .spec import BlockUse  # spec imports this module
+
+    return BlockUse
+
+
 def layer_where(name: Any, section: str, index: int) -> str:
     """``layer 'conv1' (features[0])``: how every message names a layer."""
     label = f"layer {name!r}" if isinstance(name, str) else "layer"
@@ -53,7 +72,8 @@ def _data_path(loc: tuple, data: Any) -> tuple[tuple, bool]:
                 (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             path.append(part)
             node = node[part]
-        elif isinstance(part, str) and (part in KINDS or part.startswith(("function-", "tuple[", "list["))):
+        elif isinstance(part, str) and (part in KINDS or part in ("a layer", "a block use")
+                                        or part.startswith(("function-", "tuple[", "list["))):
             continue  # a tag pydantic inserts, not a key of the document
         else:
             if isinstance(node, dict) and isinstance(part, str):
@@ -133,7 +153,7 @@ def _rule(kind: str, ctx: dict, value: Any) -> str:
         return f"takes at most {ctx['max_length']} items"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", ctx["expected"])
-        return f"must be one of {ctx['expected']}{_suggest(str(value), choices)}"
+        return f"must be one of {ctx['expected']}{suggest(str(value), choices)}"
     return ""
 
 
@@ -147,7 +167,7 @@ def _problem_from_error(error: dict, source: Source, model: type[BaseModel]) -> 
     if kind == "extra_forbidden":
         on_key = True
         allowed = _allowed_keys(path, source.data, model)
-        hint = _suggest(field_path[-1], allowed) or (f"; known keys: {', '.join(allowed)}" if allowed else "")
+        hint = suggest(field_path[-1], allowed) or (f"; known keys: {', '.join(allowed)}" if allowed else "")
         message = f"unknown key {field_path[-1]!r}{hint}"
     elif kind == "missing":
         if _suggested_elsewhere(path, source.data, model):
@@ -158,7 +178,7 @@ def _problem_from_error(error: dict, source: Source, model: type[BaseModel]) -> 
         path = (*path, "kind")
         tag = _node(source.data, path)
         shown = _yaml_value(tag)
-        message = f"unknown layer kind {shown}{_suggest(str(tag), KINDS)}; known kinds: {', '.join(KINDS)}"
+        message = f"unknown layer kind {shown}{suggest(str(tag), KINDS)}; known kinds: {', '.join(KINDS)}"
     elif kind == "union_tag_not_found":
         message = "missing required key 'kind'"
     elif kind == "value_error":
@@ -172,7 +192,7 @@ def _problem_from_error(error: dict, source: Source, model: type[BaseModel]) -> 
                    else f"section {path[1]!r} must be a list of layers, {_got(value)}")
     else:
         rule = _rule(kind, ctx, value) or error["msg"]
-        message = f"{field or 'the spec'}: {rule}, {_got(value)}"
+        message = f"{field or 'the ' + model.__name__.lower()}: {rule}, {_got(value)}"
     return source.problem(path, where + message, key=on_key)
 
 
@@ -198,14 +218,16 @@ def _allowed_keys(path: tuple, data: Any, model: type[BaseModel]) -> list[str]:
     """The keys the mapping holding ``path[-1]`` may have: a layer's by its kind, else the model's field."""
     node = _node(data, path[:-1])
     if isinstance(node, dict) and node.get("kind") in KINDS and path[:1] == ("sections",):
-        return list(KINDS[node["kind"]].model_fields)
+        return [info.alias or key for key, info in KINDS[node["kind"]].model_fields.items()]
     current: Any = model
     for part in path[:-1]:
         field = current.model_fields.get(part) if isinstance(part, str) else None
-        current = field.annotation if field is not None else None
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        options = getattr(field.annotation, "__args__", (field.annotation,)) if field is not None else ()
+        models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]  # Model | None too
+        if not models:
             return []
-    return list(current.model_fields)
+        current = models[0]
+    return [info.alias or key for key, info in current.model_fields.items()]
 
 
 def _best(word: str, choices: Any) -> str | None:
@@ -218,7 +240,7 @@ def _best(word: str, choices: Any) -> str | None:
     return best if best is not None and score(best) >= 0.7 else None
 
 
-def _suggest(word: str, choices: Any) -> str:
+def suggest(word: str, choices: Any) -> str:
     best = _best(word, choices)
     return f" (did you mean {best!r}?)" if best is not None else ""
 

@@ -65,15 +65,12 @@ def _export(args) -> int:
         raise _BadInput(f"--opset {args.opset}: the exporter writes opsets {MIN_OPSET} to {newest}")
     spec_file = resolve_spec(args.spec)
     analysis = validate_file(spec_file)
-    _check_lrn_sizes(analysis.spec)
+    _check_lrn_sizes(analysis)
     out = Path(args.onnx)
     if out.is_dir() or not out.parent.is_dir():
         raise _BadInput(f"{out}: not a file in an existing folder")
-    from .onnx_export import ExportError, build_model, export_onnx  # imports torch: after the quick checks
-    try:
-        model = build_model(analysis, spec_file)
-    except ExportError as exc:
-        raise _BadInput(str(exc)) from None
+    from .onnx_export import build_model, export_onnx  # imports torch: after the quick checks
+    model = build_model(analysis)
     # Written beside the target and renamed: a failed export leaves an existing file as it was.
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
@@ -88,10 +85,12 @@ def _export(args) -> int:
     return 0
 
 
-def _check_lrn_sizes(spec) -> None:
-    problems = [spec.problem(("sections", section, index, "size"), f"layer {layer.name!r}: LRN size {layer.size} "
-                             f"is even. {EVEN_LRN}")
-                for section, index, layer in spec.layers() if layer.kind == "lrn" and layer.size % 2 == 0]
+def _check_lrn_sizes(analysis) -> None:
+    """Every layer, blocks unrolled; a layer inside a block is located at the entry that uses the block."""
+    spec = analysis.spec
+    problems = [spec.problem(("sections", row.section, row.index, "size"), f"layer {row.name!r}: LRN size "
+                             f"{row.layer.size} is even. {EVEN_LRN}")
+                for row in analysis.rows if row.kind == "lrn" and row.layer.size % 2 == 0]
     if problems:
         raise SpecError(problems)
 

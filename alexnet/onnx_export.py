@@ -11,15 +11,12 @@ goes in unchanged.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import types
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import available_models, spec_path
 from .analysis import Analysis
 from .interchange import EVEN_LRN
 from .layers import LocalResponseNorm, local_response_norm, torch_alpha
@@ -57,23 +54,14 @@ class _ExportLRN(nn.Module):
         return torch.ops.alexnet.lrn(x, self.size, self.alpha, self.beta, self.k)
 
 
-def build_model(analysis: Analysis, spec_file: Path) -> nn.Module:
-    """The spec's module, initialised from seed 0: the generated one for a bundled spec, else the code the
-    generator would write (``tools.render_python``, available in a checkout)."""
-    name = analysis.spec.name
-    if name in available_models() and spec_file.resolve() == spec_path(name).resolve():
-        module = importlib.import_module(f"alexnet.models.{name}")
-    else:
-        try:
-            from tools.render_python import render_model
-        except ImportError as exc:
-            raise ExportError(f"{spec_file}: only bundled specs can be exported without the checkout's tools "
-                              f"package ({exc})") from None
-        module = types.ModuleType(f"alexnet_export_{name}")
-        exec(compile(render_model(analysis), f"<model of {spec_file}>", "exec"), module.__dict__)  # our renderer's code
-    with torch.random.fork_rng():  # the spec's init from a fixed seed: the same spec gives the same file
+def build_model(analysis: Analysis) -> nn.Module:
+    """The spec's module (the generated one of a bundled spec, else the code the generator would write),
+    initialised from seed 0 so that the same spec gives the same file."""
+    from .train.model import build_model as spec_model
+
+    with torch.random.fork_rng():
         torch.manual_seed(0)
-        return getattr(module, module.__all__[0])()
+        return spec_model(analysis)
 
 
 def exportable(model: nn.Module) -> nn.Module:

@@ -13,12 +13,24 @@ import functools
 import keyword
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    Tag,
+    ValidationError,
+)
 
 from .errors import layer_where, problems_from, raw_layer_name
 from .kinds import KINDS, Layer
+from .kinds.base import PARAMETER, Inputs
 from .kinds.fields import CLASS_NAME, IDENTIFIER, PLAIN_TEXT, SPEC_NAME, Float, FloatPositive, Positive, Text
 from .source import Problem, Source, SpecError, read_source
 
@@ -90,6 +102,44 @@ class _Strict(BaseModel):
 
 # Built from the registry: a kind is added by defining its class, never by listing it here.
 AnyLayer = Annotated[Union[tuple(dict.fromkeys(KINDS.values()))], Field(discriminator="kind")]  # noqa: UP007
+ArgValue = StrictBool | StrictInt | list[StrictInt] | Annotated[str, Field(pattern=PARAMETER)]
+MAX_REPEAT = 1000
+
+
+class BlockUse(_Strict):
+    """One use of a block defined under ``blocks:`` (``repeat`` times in a row)."""
+
+    name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="Unique identifier, e.g. layer1.")]
+    display: Text | None = None
+    block: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="The block's name under blocks:.")]
+    args: dict[Annotated[str, Field(pattern=IDENTIFIER)], ArgValue] = Field(
+        {}, description="Values of the block's params (inside a block, `$name` passes one of its own on).")
+    repeat: Annotated[StrictInt, Field(ge=1, le=MAX_REPEAT)] = Field(1, description="Uses in a row, each "
+                                                                     "reading the one before.")
+    inputs: Inputs = Field(None, alias="from", description="As for a layer: what the (first) use reads.")
+    when: Annotated[str, Field(pattern=PARAMETER)] | None = Field(None, description="As for a layer.")
+
+
+def _entry_tag(value: Any) -> str:
+    return "a block use" if isinstance(value, dict) and "block" in value else "a layer"
+
+
+Entry = Annotated[Union[Annotated[AnyLayer, Tag("a layer")], Annotated[BlockUse, Tag("a block use")]],  # noqa: UP007
+                  Discriminator(_entry_tag)]
+
+
+class Block(_Strict):
+    """A group of layers defined once and used by name, with arguments (a residual block, an Inception module)."""
+
+    params: dict[Annotated[str, Field(pattern=IDENTIFIER)], ArgValue | None] = Field(
+        {}, description="Arguments and their defaults (null: required). Layers write `$name` where a value goes.")
+    style: Literal["module", "sequential"] = Field(
+        "module", description="module: a class whose attributes are the layers' names (torchvision's blocks); "
+                              "sequential: an nn.Sequential of the layers in order (keys 0, 1, ...).")
+    layers: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+        description="Layers and block uses, as in a section; checked for each use with its arguments.")
+    output: Annotated[str, Field(pattern=IDENTIFIER)] | None = Field(
+        None, description="The layer whose output is the block's (default: the last).")
 
 
 class Init(_Strict):
@@ -100,6 +150,15 @@ class Init(_Strict):
     bias: Float = 0.0
 
 
+class Published(_Strict):
+    """An error rate published for this network, shown on the lineage page."""
+
+    top1_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
+    top5_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
+    data: Text = Field(description="The data and protocol, e.g. ILSVRC-2012 validation, one centre crop.")
+    source: Text = Field(description="Who measured it, e.g. torchvision's IMAGENET1K_V1 weights.")
+
+
 class Spec(_Strict):
     """A network: metadata plus ordered sections of layers."""
 
@@ -108,12 +167,17 @@ class Spec(_Strict):
     title: Text
     description: Annotated[str, Field(pattern=PLAIN_TEXT, max_length=400)] = ""
     class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64), AfterValidator(_class_name)]
+    family: Text = Field("", description="The network's family (AlexNet, VGG, ResNet...): groups the site's pages.")
+    year: Annotated[StrictInt, Field(ge=1950, le=2100)] | None = Field(None, description="Year of its paper.")
+    published: Published | None = None
     input: Annotated[list[Positive], Field(min_length=1, max_length=3,
                                            description="[channels, height, width] or [features]."),
                      AfterValidator(_input_shape)]
     num_classes: Positive
     init: Init = Init()
-    sections: Annotated[dict[SectionName, Annotated[list[AnyLayer], Field(min_length=1)]], Field(min_length=1),
+    blocks: dict[SectionName, Block] = Field({}, description="Reusable blocks, used in sections as "
+                                             "`{name: ..., block: <name>, args: {...}}`.")
+    sections: Annotated[dict[SectionName, Annotated[list[Entry], Field(min_length=1)]], Field(min_length=1),
                         AfterValidator(_layer_count)] = Field(
         description="Each section becomes an attribute of the model: an nn.Sequential, the module itself when "
         "it holds one layer, or torch.flatten(x, 1) when it holds one flatten layer."
@@ -125,13 +189,11 @@ class Spec(_Strict):
     def file(self) -> str:
         return self._source.file if self._source else f"{self.name}.yaml"
 
-    def layers_of(self, kind: str) -> list[Layer]:
-        """The layers of one kind, in order."""
-        return [layer for _, _, layer in self.layers() if layer.kind == kind]
-
     def layers(self) -> list[tuple[str, int, Layer]]:
-        """Every layer in order as ``(section, index in section, layer)``."""
-        return [(s, i, layer) for s, layers in self.sections.items() for i, layer in enumerate(layers)]
+        """The layers written in the sections as ``(section, index in section, layer)`` (block uses left out:
+        ``Analysis.rows`` has every layer, blocks unrolled)."""
+        return [(s, i, layer) for s, layers in self.sections.items() for i, layer in enumerate(layers)
+                if isinstance(layer, Layer)]
 
     def problem(self, path: tuple, message: str) -> Problem:
         """A problem located at ``path`` (e.g. ``("sections", "features", 0, "kernel_size")``)."""

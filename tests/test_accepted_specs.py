@@ -41,7 +41,7 @@ CANDIDATES: dict[str, list] = {
     "eps": [1e-5, 1e-3], "momentum": [0.1, 1.0], "negative_slope": [0.0, 0.2], "approximate": ["none", "tanh"],
     "dim": [1, -1, 2],
 }
-COMMON = {"name", "display", "kind"}
+COMMON = {"name", "display", "kind", "inputs", "when"}  # "from" and "when": graph keys, drawn apart
 
 
 def test_every_field_of_every_kind_has_candidates():
@@ -99,7 +99,7 @@ def _accepted(data: dict):
 
 
 def _module(analysis):
-    from tools.render_python import render_model
+    from alexnet.codegen import render_model
 
     namespace: dict = {}
     exec(compile(render_model(analysis), "random.py", "exec"), namespace)  # our own generated code
@@ -117,10 +117,8 @@ def test_what_validate_accepts_builds_trains_and_publishes(data):
     model = _module(analysis).train()
     shapes = {}
     for row in analysis.rows:
-        module = model.get_submodule(row.section if len(analysis.spec.sections[row.section]) == 1
-                                     else f"{row.section}.{row.index}") if not (
-            len(analysis.spec.sections[row.section]) == 1 and row.layer.functional) else None
-        if module is not None:
+        if row.path and not (len(row.path) == 1 and row.layer.functional):  # add, concat, torch.flatten: no module
+            module = model.get_submodule(".".join(map(str, row.path)))
             module.register_forward_hook(lambda m, i, o, name=row.name: shapes.__setitem__(name, tuple(o.shape[1:])))
     x = torch.randn(2, *analysis.input)
     before = x.clone()

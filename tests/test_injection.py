@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from alexnet.analysis import analyse
+from alexnet.codegen import render_model
 from alexnet.spec import load_spec
 from tests.conftest import ROOT, SPEC_NAMES
 from tools.generate import spec_artifacts
 from tools.render_markdown import render_parameters
-from tools.render_python import render_model
 
 MARK = "INJ"  # in every hostile string, so a leak is easy to find
 HOSTILE_TEXT = {

@@ -8,8 +8,8 @@ import torch
 
 from alexnet import build_model
 from alexnet.analysis import analyse
+from alexnet.codegen import render_model
 from alexnet.spec import Spec
-from tools.render_python import render_model
 
 CONV_HEAD = [  # a network that ends in a 1x1 convolution and a global average pool (no linear layer)
     {"name": "conv1", "kind": "conv", "out_channels": 8, "kernel_size": 3},

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from alexnet.analysis import analyse
+from alexnet.codegen import render_model
 from alexnet.source import SpecError, parse_source
 from alexnet.spec import spec_from_source
 from tests.conftest import ROOT
-from tools.render_python import render_model
 
 BATCH = 2
 PAIR = st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2))

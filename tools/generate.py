@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alexnet.analysis import DEFAULT_MAX_PARAMS, Analysis
+from alexnet.codegen import render_model
 from alexnet.source import Problem, SpecError
 from alexnet.spec import schema
 from alexnet.validation import validate_file
 
 from .render_comparison import render_comparison
+from .render_lineage import render_lineage
 from .render_markdown import render_parameters
-from .render_python import render_model
 from .render_site import (
     render_facts,
     render_lrn_usage,
@@ -35,6 +36,7 @@ from .render_site import (
     render_spec_reference,
     render_tutorial,
 )
+from .render_training import training_artifacts
 from .svg import render_compact, render_detailed
 from .templating import header
 
@@ -72,7 +74,9 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/seed-errors.md": render_seed_errors(analyses),
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
-        "docs/generated/comparison.md": render_comparison(analyses),
+        "docs/generated/comparison.md": render_comparison([a for a in analyses if a.spec.family in ("AlexNet", "")]),
+        "docs/generated/lineage.md": render_lineage(analyses),
+        **training_artifacts(),
     }
 
 

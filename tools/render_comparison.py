@@ -30,7 +30,7 @@ def aspects(analyses: list[Analysis]) -> list[dict]:
     """The architectural differences, one row per aspect, one plain-text cell per spec."""
     described = {
         "Input (C x H x W)": lambda a: fmt_chw(a.input),
-        "Conv output channels": lambda a: ", ".join(str(layer.out_channels) for layer in a.spec.layers_of("conv")),
+        "Conv output channels": lambda a: ", ".join(str(r.layer.out_channels) for r in a.layers_of("conv")),
         "Conv kernel / stride / padding": _conv_geometry,
         "Grouped convolutions": _groups,
         "Local response normalization": _lrn,
@@ -82,10 +82,6 @@ def _merge_orders(sequences: list[list]) -> list:
     return merged
 
 
-def _label(analysis: Analysis, name: str) -> str:
-    return analysis.row(name).display
-
-
 def _where(analysis: Analysis, name: str) -> str:
     """``after relu1, before pool1``: a layer's place by its neighbours."""
     before, after = analysis.neighbours(name)
@@ -94,26 +90,26 @@ def _where(analysis: Analysis, name: str) -> str:
 
 
 def _conv_geometry(analysis: Analysis) -> str:
-    convs = analysis.spec.layers_of("conv")
+    convs = [r.layer for r in analysis.layers_of("conv")]
     return ", ".join(f"{fmt_size(c.kernel_size)}/{fmt_size(c.stride)}/{fmt_size(c.padding)}" for c in convs)
 
 
 def _groups(analysis: Analysis) -> str:
-    grouped = [c for c in analysis.spec.layers_of("conv") if c.groups > 1]
+    grouped = [r for r in analysis.layers_of("conv") if r.layer.groups > 1]
     if not grouped:
         return "none"
     by_groups: dict[int, list[str]] = {}
     for conv in grouped:
-        by_groups.setdefault(conv.groups, []).append(_label(analysis, conv.name))
+        by_groups.setdefault(conv.layer.groups, []).append(conv.display)
     return "; ".join(f"{', '.join(labels)}: {groups} groups" for groups, labels in by_groups.items())
 
 
 def _lrn(analysis: Analysis) -> str:
-    layers = analysis.spec.layers_of("lrn")
+    layers = analysis.layers_of("lrn")
     if not layers:
         return "none"
     settings = [f"n={n.size}, alpha={fmt_number(n.alpha)}, beta={fmt_number(n.beta)}, k={fmt_number(n.k)}, "
-                f"{n.convention} convention" for n in layers]
+                f"{n.convention} convention" for n in (r.layer for r in layers)]
     places = [_where(analysis, n.name) for n in layers]
     if len(set(settings)) == 1:
         return f"{'; '.join(places)} ({settings[0]})"
@@ -128,10 +124,10 @@ def _pooling(analysis: Analysis) -> str:
 
 
 def _dropout(analysis: Analysis) -> str:
-    layers = analysis.spec.layers_of("dropout")
+    layers = analysis.layers_of("dropout")
     if not layers:
         return "none"
-    return "; ".join(f"p={fmt_number(d.p)} {_where(analysis, d.name)}" for d in layers)
+    return "; ".join(f"p={fmt_number(d.layer.p)} {_where(analysis, d.name)}" for d in layers)
 
 
 def _init(analysis: Analysis) -> str:
@@ -139,9 +135,9 @@ def _init(analysis: Analysis) -> str:
     default = init.weights == "default"
     text = "PyTorch default" if default else f"weights N(0, {fmt_number(init.std)}), biases {fmt_number(init.bias)}"
     overrides: dict[float, list[str]] = {}
-    for _, _, layer in analysis.spec.layers():
-        if layer.bias_override() is not None:
-            overrides.setdefault(layer.bias_override(), []).append(layer.display_name)
+    for row in analysis.rows:
+        if row.layer.bias_override() is not None:
+            overrides.setdefault(row.layer.bias_override(), []).append(row.display)
     for value, labels in overrides.items():
         text += f"; bias {fmt_number(value)} in {', '.join(labels)}"
     return text

@@ -32,7 +32,7 @@ def _neighbours(analysis: Analysis, name: str) -> tuple[str, str]:
 
 def _grouped_convs(analysis: Analysis) -> list[str]:
     """Table labels of the convolutions split into groups (one group per GPU in the paper)."""
-    return [layer.display_name for layer in analysis.spec.layers_of("conv") if layer.groups > 1]
+    return [row.display for row in analysis.layers_of("conv") if row.layer.groups > 1]
 
 
 def facts(analysis: Analysis) -> dict:
@@ -40,8 +40,8 @@ def facts(analysis: Analysis) -> dict:
     rows = analysis.rows
     weighted = [r for r in rows if r.kind in ("conv", "linear")]
     activations = [r for r in rows if r.layer.family == "act"]
-    lrn = [(layer, *_neighbours(analysis, layer.name)) for layer in analysis.spec.layers_of("lrn")]
-    dropout = [(layer, _neighbours(analysis, layer.name)[1]) for layer in analysis.spec.layers_of("dropout")]
+    lrn = [(row.layer, *_neighbours(analysis, row.name)) for row in analysis.layers_of("lrn")]
+    dropout = [(row.layer, _neighbours(analysis, row.name)[1]) for row in analysis.layers_of("dropout")]
     return {
         "input": fmt_chw(analysis.input),
         "params": analysis.total_params,
@@ -128,13 +128,14 @@ def render_lrn_usage(analyses: list[Analysis]) -> str:
     """Which LRN each spec uses, where, and the equivalent torch.nn.LocalResponseNorm call."""
     rows = []
     for analysis in analyses:
-        layers = analysis.spec.layers_of("lrn")
-        if not layers:
+        found = analysis.layers_of("lrn")
+        if not found:
             rows.append({"spec": analysis.spec.name, "layer": None})
-        for layer in layers:
-            before, after = _neighbours(analysis, layer.name)
+        for row in found:
+            layer = row.layer
+            before, after = _neighbours(analysis, row.name)
             alpha = torch_alpha(layer.size, layer.alpha, layer.convention)
-            rows.append({"spec": analysis.spec.name, "layer": layer.name, "before": before, "after": after,
+            rows.append({"spec": analysis.spec.name, "layer": row.name, "before": before, "after": after,
                          "size": layer.size, "alpha": f"{layer.alpha:g}", "beta": f"{layer.beta:g}",
                          "k": f"{layer.k:g}", "convention": layer.convention,
                          "torch": f"nn.LocalResponseNorm({layer.size}, alpha={alpha:g}, "
@@ -146,12 +147,11 @@ def render_lrn_usage(analyses: list[Analysis]) -> str:
 def render_spec_reference(schema: dict) -> str:
     """The spec format, one table per object of the JSON schema (spec/schema.json)."""
     defs = schema["$defs"]
-    kinds = schema["properties"]["sections"]["additionalProperties"]["items"]["discriminator"]["mapping"]
     layer_models: dict[str, list[str]] = {}
-    for kind, ref in kinds.items():
-        layer_models.setdefault(ref.rsplit("/", 1)[1], []).append(kind)
+    for kind, cls in KINDS.items():
+        layer_models.setdefault(cls.__name__, []).append(kind)
     objects = [("Spec", "spec", [], schema)]
-    objects.append(("Init", "init", [], defs["Init"]))
+    objects += [(name, name.lower(), [], defs[name]) for name in ("Init", "Published", "Block", "BlockUse")]
     objects += [(name, name.lower(), kinds_of, defs[name]) for name, kinds_of in layer_models.items()]
     tables = [{"title": title, "anchor": anchor, "kinds": kinds_of, "description": _doc(obj.get("description", "")),
                "examples": [_example(kind) for kind in kinds_of],
@@ -206,8 +206,15 @@ def _type(prop: dict, defs: dict) -> str:
         return f"{_sides(prop)} of {_type(prop['prefixItems'][0], defs)}"
     if kind == "array":
         return f"list of {_type(prop['items'], defs)} ({prop.get('minItems', 0)} to {prop.get('maxItems', 'any')} items)"
-    if kind == "object" and "additionalProperties" in prop:
-        return "mapping: section name to a list of [layers](#layer-kinds)"
+    if kind == "object":
+        values = prop.get("additionalProperties")
+        if not isinstance(values, dict):
+            return "mapping (a layer or block use, as in a section)"
+        if "$ref" in values:
+            return f"mapping: name to {_type(values, defs)}"
+        if values.get("type") == "array":
+            return "mapping: section name to a list of [layers](#layer-kinds) and [block uses](#blockuse)"
+        return "mapping: name to a value (integer, true/false, list of integers, or `$name`)"
     bounds = []
     if "minimum" in prop and prop.get("maximum", 2**31 - 1) < 2**31 - 1:
         bounds.append(f"from {prop['minimum']} to {prop['maximum']}")
@@ -235,8 +242,9 @@ TUTORIAL_LAYER, TUTORIAL_KEY, TUTORIAL_VALUE = "conv1", "out_channels", 64
 
 def render_tutorial(analyses: list[Analysis]) -> str:
     """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
+    from alexnet.codegen import render_model
+
     from .render_markdown import table_rows
-    from .render_python import render_model
     from .svg import render_compact
 
     seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)

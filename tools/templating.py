@@ -1,4 +1,4 @@
-"""The Jinja environment shared by every renderer, and the "do not edit" header."""
+"""The Jinja environment shared by the site's renderers (the model's code has its own: alexnet.codegen)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from alexnet.spec import Spec
+from alexnet.codegen import header, python_docstring_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,11 +31,6 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def python_docstring_text(text: str) -> str:
-    """Text safe inside a triple-quoted docstring (spec text has no backslashes; quotes get one)."""
-    return str(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
 def xml_attributes(pairs: list[tuple[str, str]]) -> markupsafe.Markup:
     """`` key="value"`` for each pair, values escaped: one filter call per element instead of a template loop
     per attribute (the diagrams have thousands)."""
@@ -48,10 +43,4 @@ def markdown_text(text: str) -> str:
     return html.escape(re.sub(r"([\\`*_\[\]|#])", r"\\\1", str(text)), quote=False)
 
 
-def header(spec: Spec | None, comment: str, source: str | None = None) -> str:
-    """The first line of every generated file."""
-    origin = source or f"spec/{spec.name}.yaml"
-    text = f"Generated from {origin} by `python -m tools.generate`; do not edit."
-    if comment == "<!--":
-        return f"<!-- {text} -->"
-    return f"{comment} {text}"
+__all__ = ["environment", "header", "markdown_text", "xml_attributes"]

@@ -27,6 +27,7 @@ class ReLU(_Activation):
     """max(0, x), the paper's non-saturating activation."""
 
     kind: Literal["relu"]
+    saves_output = True  # torch's ReLU backward reads its output (so does an in-place one's)
     module, label = "ReLU", "ReLU"
     torch_classes = ("torch.nn.ReLU",)
     inplace: StrictBool = Field(False, description="Overwrite the input (as torchvision does) to save memory.")

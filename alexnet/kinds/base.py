@@ -11,12 +11,21 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..formatting import fmt_chw
 from .fields import IDENTIFIER, Text
 
 Shape = tuple[int, ...]
+PARAMETER = r"^\$[A-Za-z_][A-Za-z0-9_]*$"  # a block argument, written $name where a value goes
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Inputs = Annotated[list[Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]] | None,
+                   BeforeValidator(_as_list, json_schema_input_type=str | list[str] | None)]
 
 
 class NotExpressible(ValueError):
@@ -50,15 +59,22 @@ class Layer(BaseModel):
     elementwise: ClassVar[bool] = False  # output shape is always the input shape
     table_row: ClassVar[bool] = False    # gets a row in the seed's table and a volume in the detailed diagram
     imports: ClassVar[tuple[str, ...]] = ()  # lines the generated module needs for this kind
-    functional: ClassVar[str | None] = None  # a lone layer in a section is written as this call on x
+    functional: ClassVar[str | None] = None  # a lone layer in a section is written as this call on {x}
     example: ClassVar[dict] = {}  # the keys besides name and kind of a typical layer (tests build one per kind)
     saves_output: ClassVar[bool] = False  # its backward reads its output, so no later layer may overwrite it
+    module_free: ClassVar[bool] = False  # written into forward (add, concat): no attribute, no parameters
+    in_blocks: ClassVar[bool] = True  # may be used in a block (whose class computes channel counts as code)
     # The torch module classes this kind writes and reads back ("torch.nn.Conv2d"): strings, so that the kinds
     # never import torch; `python -m alexnet import` resolves them.
     torch_classes: ClassVar[tuple[str, ...]] = ()
 
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="Unique identifier, e.g. conv1.")]
     display: Text | None = Field(None, description="Label in the parameter table, e.g. Conv1.")
+    inputs: Inputs = Field(None, alias="from", description="The layers this one reads, by name (default: the one "
+                           "before it); `input` is the input of the network or of the block.")
+    when: Annotated[str, Field(pattern=PARAMETER)] | None = Field(
+        None, description="In a block, `$flag` (a true/false argument): when false the layer is left out and its "
+                          "input passes on unchanged.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -79,9 +95,23 @@ class Layer(BaseModel):
         return []
 
     # --- shapes and counts ---------------------------------------------------------------------------------
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)  # how many inputs: (at least, at most or None)
+
     def infer(self, shape: Shape) -> Inferred:
         """Output shape and counts for an input of ``shape``; raise :class:`ShapeError` if it cannot work."""
         return Inferred(shape)
+
+    def infer_inputs(self, shapes: list[Shape]) -> Inferred:
+        """Like :meth:`infer`, for a layer reading several inputs (merges override it)."""
+        return self.infer(shapes[0])
+
+    def torch_call(self, attribute: str, args: list[str]) -> str:
+        """The forward expression applying this layer (held in ``attribute``) to the variables ``args``."""
+        return f"{attribute}({args[0]})"
+
+    def channels_expr(self, inputs: list[str]) -> str:
+        """Its output channel count as code, from its inputs' (``in_channels``, ``planes``...): for block classes."""
+        return inputs[0]
 
     def macs(self, inferred: Inferred) -> int:
         """Multiply-accumulates per image (DESIGN.md's convention: bias and elementwise work excluded)."""

@@ -16,7 +16,8 @@ class Flatten(Layer):
 
     kind: Literal["flatten"]
     family = "reshape"
-    functional = "torch.flatten(x, 1)"  # torchvision's style between features and classifier
+    functional = "torch.flatten({x}, 1)"  # torchvision's style between features and classifier
+    in_blocks = False  # its output size is the product of a shape, which a block class does not know
     torch_classes = ("torch.nn.Flatten",)
 
     @classmethod

@@ -96,6 +96,9 @@ class Conv(_Biased):
     def channel_groups(self) -> int:
         return self.groups
 
+    def channels_expr(self, inputs: list[str]) -> str:
+        return str(self.out_channels)
+
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return (f"nn.Conv2d({in_channels}, {out or self.out_channels}, kernel_size={size_arg(self.kernel_size)}"
                 + kwargs(stride=size_arg(self.stride) if self.stride != (1, 1) else None,
@@ -143,6 +146,9 @@ class Linear(_Biased):
 
     def channel_groups(self) -> int:
         return 1
+
+    def channels_expr(self, inputs: list[str]) -> str:
+        return str(self.out_features)
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return f"nn.Linear({in_channels}, {out or self.out_features}" + kwargs(bias=None if self.bias else "False") + ")"

@@ -5,7 +5,7 @@
     python -m tools.bench --only lrn,models    measure some parts; the others keep their last results
     python -m tools.bench --device cuda --bf16 models and LRN on a GPU, with a bfloat16-autocast variant
 
-Parts: generator, models, lrn, compile, site. Speed is measured here and only here, never in tests.
+Parts: generator, models, lrn, compile, training, site. Speed is measured here and only here, never in tests.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .machine import machine_info
 from .report import HEADER, render_markdown, render_svg
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("generator", "models", "lrn", "compile", "site")
+PARTS = ("generator", "models", "lrn", "compile", "training", "site")
 OUTPUT = "docs/generated/benchmarks"
 NO_GPU = ("No CUDA device was available to this run, so there are no GPU figures. On a GPU machine, "
           "`python -m tools.bench --only models,lrn "
@@ -150,6 +150,10 @@ def run(args: argparse.Namespace, previous: dict) -> dict:
             record("lrn", lrn)
         if "compile" in args.parts:
             record("compile", lambda: measure_compile(args, names))
+    if "training" in args.parts:
+        from . import training
+
+        record("training", lambda: training.measure(args.rounds, args.warmup, args.quick))
     if "site" in args.parts:
         from . import site_bench
 

@@ -57,7 +57,8 @@ def layout_compact(analysis: Analysis) -> Figure:
     spec = analysis.spec
     prefix = f"{spec.name}-compact-"
     boxes = _boxes(analysis)
-    labels = {b.row.name: layer_label(b.row) for b in boxes}
+    reads = _reads(analysis)
+    labels = {b.row.name: layer_label(b.row) + reads.get(b.row.name, "") for b in boxes}
     badge_w = max((text_width(layer_label(b.badge), BADGE_SIZE) + 10 for b in boxes if b.badge), default=0)
     badge_col = badge_w + 6 if badge_w else 0
     label_w = max(text_width(text, LABEL_SIZE) for text in [*labels.values(), "input", "output"])
@@ -112,6 +113,18 @@ def layout_compact(analysis: Analysis) -> Figure:
     height = y + BOX_H + MARGIN
     return Figure(spec.name, "compact", width, height, title=f"{spec.title}: layer by layer",
                   desc=_describe(analysis, boxes, labels), groups=groups)
+
+
+def _reads(analysis: Analysis) -> dict[str, str]:
+    """`` <- bn2, downsample`` for a layer that reads anything but the layer drawn above it (branches and
+    skips are not drawn as arrows yet: the column keeps execution order, and this note says what joins)."""
+    notes, above = {}, "input"
+    for row in analysis.rows:
+        if row.sources and row.sources != (above,):
+            prefix = row.name.rsplit(".", 1)[0] + "." if "." in row.name else ""
+            notes[row.name] = " \u2190 " + ", ".join(s.removeprefix(prefix) for s in row.sources)
+        above = row.name
+    return notes
 
 
 def _describe(analysis: Analysis, boxes: list[_Box], labels: dict[str, str]) -> str:

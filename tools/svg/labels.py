@@ -17,6 +17,7 @@ FAMILIES = {
     "dropout": "dropout",
     "act": "activation",
     "reshape": "reshape",
+    "merge": "merge (add, concat)",
 }
 
 

@@ -1,4 +1,5 @@
-"""The command line: ``summary SPEC [--json]`` and ``validate SPEC ...``.
+"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, and ``train``, ``evaluate``, ``lighting``
+(``alexnet.train.commands``; torch is imported only when one of those runs).
 
 Exit status: 0 fine, 2 bad input (one ``file:line:col: message`` line per problem, no traceback).
 """
@@ -13,6 +14,7 @@ from . import resolve_spec
 from .analysis import BYTES_PER_FLOAT, DEFAULT_MAX_PARAMS, Analysis
 from .formatting import fmt_chw, fmt_rf
 from .source import SpecError
+from .train import commands as training
 from .validation import validate_file
 
 BAD_INPUT = 2
@@ -53,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (summary, validate):
         sub.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS,
                          help=f"refuse networks with more parameters (default {DEFAULT_MAX_PARAMS:.0e})")
+    training.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in training.COMMANDS:
+        return training.run(args)
 
     files = [args.spec] if args.command == "summary" else args.specs
     analyses, failed = [], False

@@ -172,7 +172,7 @@ def _problem_from_error(error: dict, source: Source, model: type[BaseModel]) -> 
                    else f"section {path[1]!r} must be a list of layers, {_got(value)}")
     else:
         rule = _rule(kind, ctx, value) or error["msg"]
-        message = f"{field or 'the spec'}: {rule}, {_got(value)}"
+        message = f"{field or 'the ' + model.__name__.lower()}: {rule}, {_got(value)}"
     return source.problem(path, where + message, key=on_key)
 
 
@@ -202,9 +202,11 @@ def _allowed_keys(path: tuple, data: Any, model: type[BaseModel]) -> list[str]:
     current: Any = model
     for part in path[:-1]:
         field = current.model_fields.get(part) if isinstance(part, str) else None
-        current = field.annotation if field is not None else None
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        options = getattr(field.annotation, "__args__", (field.annotation,)) if field is not None else ()
+        models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]  # Model | None too
+        if not models:
             return []
+        current = models[0]
     return list(current.model_fields)
 
 

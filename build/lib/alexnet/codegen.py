@@ -1,16 +1,44 @@
 """Render a spec's PyTorch model as readable Python source (a torchvision-style class).
 
-Each layer kind writes its own constructor call (:meth:`alexnet.kinds.Layer.torch_module`). Spec strings
-reach the code only as validated identifiers or through ``repr``; numbers are formatted by ``repr`` too,
-so the output is byte-deterministic.
+The generator writes it to alexnet/models/<name>.py; training builds any spec file from the same source, so
+this lives in the library. Each layer kind writes its own constructor call
+(:meth:`alexnet.kinds.Layer.torch_module`). Spec strings reach the code only as validated identifiers or
+through ``repr``; numbers are formatted by ``repr`` too, so the output is byte-deterministic.
 """
 
 from __future__ import annotations
 
-from alexnet.analysis import Analysis, Row
-from alexnet.formatting import fmt_chw
+import functools
+from pathlib import Path
 
-from .templating import environment, header
+import jinja2
+
+from .analysis import Analysis, Row
+from .formatting import fmt_chw
+from .spec import Spec
+
+
+def header(spec: Spec | None, comment: str, source: str | None = None) -> str:
+    """The first line of every generated file."""
+    origin = source or f"spec/{spec.name}.yaml"
+    text = f"Generated from {origin} by `python -m tools.generate`; do not edit."
+    if comment == "<!--":
+        return f"<!-- {text} -->"
+    return f"{comment} {text}"
+
+
+def python_docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring (spec text has no backslashes; quotes get one)."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+                             lstrip_blocks=True, autoescape=False)  # Python output: values go through repr
+    env.filters.update(pyrepr=repr, pytuple=lambda v: repr(tuple(v)), pydoc=python_docstring_text)
+    return env
 
 
 def module_exprs(analysis: Analysis) -> list[str]:
@@ -45,7 +73,7 @@ def render_model(analysis: Analysis) -> str:
     bias_overrides = [(e["attr"], e["row"].layer.bias_override(), e["row"].name) for s in sections for e in s["entries"]
                       if e["row"].layer.bias_override() is not None]
     normal_init = spec.init.weights == "normal"
-    return environment().get_template("model.py.j2").render(
+    return _environment().get_template("model.py.j2").render(
         header=header(spec, "#"),
         spec=spec,
         analysis=analysis,

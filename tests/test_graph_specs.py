@@ -1,0 +1,92 @@
+"""Graph specs (branches, merges, blocks) against torchvision: the generated ResNet-18, ResNet-50, GoogLeNet
+and VGG-16 have torchvision's state_dict keys and shapes, load its weights with strict=True and give equal
+outputs in eval mode; their figures equal DESIGN.md's and torchvision's documentation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+
+import alexnet
+from alexnet.analysis import analyse
+from alexnet.graph import expand
+from alexnet.source import SpecError
+from alexnet.spec import Spec
+
+TORCHVISION = {  # spec: (builder, parameters, MACs as torchvision documents them, in GMACs ("GFLOPS"))
+    "resnet18": (lambda: torchvision.models.resnet18(weights=None), 11_689_512, 1.81),
+    "resnet50": (lambda: torchvision.models.resnet50(weights=None), 25_557_032, 4.09),
+    "googlenet": (lambda: torchvision.models.googlenet(weights=None, aux_logits=False, transform_input=False,
+                                                       init_weights=True), 6_624_904, 1.50),
+    "vgg16": (lambda: torchvision.models.vgg16(weights=None), 138_357_544, 15.47),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_torchvision_layout_weights_and_outputs(name, analyses):
+    build, params, gmacs = TORCHVISION[name]
+    torch.manual_seed(0)
+    reference = build().eval()
+    model = alexnet.load_model(name).eval()
+    assert {k: v.shape for k, v in model.state_dict().items()} == \
+        {k: v.shape for k, v in reference.state_dict().items()}
+    model.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
+    assert analyses[name].total_params == params == sum(p.numel() for p in model.parameters())
+    assert round(analyses[name].total_macs / 1e9, 2) == gmacs
+
+
+def _spec(sections: dict, blocks: dict | None = None, shape=(3, 8, 8), classes=4) -> Spec:
+    return Spec.model_validate({"name": "net", "title": "Net", "class_name": "Net", "input": list(shape),
+                                "num_classes": classes, "blocks": blocks or {}, "sections": sections})
+
+
+def _errors(spec: Spec) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        analyse(spec)
+    return [p.message for p in caught.value.problems]
+
+
+def test_receptive_field_is_the_largest_over_all_paths():
+    spec = _spec({"body": [
+        {"name": "wide", "kind": "conv", "out_channels": 4, "kernel_size": 5, "padding": 2},
+        {"name": "narrow", "kind": "conv", "out_channels": 4, "kernel_size": 1, "from": "input"},
+        {"name": "join", "kind": "add", "from": ["wide", "narrow"]},
+        {"name": "pool", "kind": "adaptive_avgpool", "output_size": 1},
+        {"name": "flat", "kind": "flatten"}]}, classes=4)
+    rows = {r.name: r for r in analyse(spec).rows}
+    assert rows["join"].receptive_field == (5, 5) and rows["join"].sources == ("wide", "narrow")
+
+
+def test_graph_mistakes_are_named():
+    conv = {"kind": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1}
+    assert any("unknown input 'nope'" in m for m in _errors(_spec({"body": [
+        {"name": "a", **conv}, {"name": "b", "kind": "add", "from": ["a", "nope"]}, {"name": "f", "kind": "flatten"}]})))
+    assert any("is defined later" in m for m in _errors(_spec({"body": [
+        {"name": "a", **conv, "from": "b"}, {"name": "b", **conv}, {"name": "f", "kind": "flatten"}]})))
+    messages = _errors(_spec({"body": [
+        {"name": "a", **conv}, {"name": "b", "kind": "conv", "out_channels": 2, "kernel_size": 1, "from": "input"},
+        {"name": "c", "kind": "add", "from": ["a", "b"]}, {"name": "f", "kind": "flatten"}]}))
+    assert any("add needs inputs of one shape, got 4x8x8 and 2x8x8 (from a, b)" in m for m in messages), messages
+    assert any("its output is never used" in m for m in _errors(_spec({"body": [
+        {"name": "a", **conv}, {"name": "b", **conv, "from": "input"}, {"name": "f", "kind": "flatten"}]})))
+
+
+def test_block_argument_mistakes_are_named():
+    block = {"params": {"width": None, "spare": 1}, "layers": [{"name": "c", "kind": "conv", "out_channels": "$width",
+                                                                "kernel_size": 1}]}
+    spec = _spec({"body": [{"name": "b", "block": "unit"}, {"name": "f", "kind": "flatten"}]}, {"unit": block})
+    messages = [p.message for p in expand(spec).problems]
+    assert any("block 'unit' needs the argument 'width'" in m for m in messages), messages
+    assert any("param 'spare' is never used" in m for m in messages), messages
+    spec = _spec({"body": [{"name": "b", "block": "unit", "args": {"width": 2, "widht": 3}},
+                           {"name": "f", "kind": "flatten"}]}, {"unit": block})
+    assert any("has no param 'widht' (did you mean 'width'?)" in p.message for p in expand(spec).problems)
+
+
+def test_a_block_written_once_is_one_class():
+    source = (alexnet.SPEC_DIR.parent / "alexnet/models/resnet50.py").read_text()
+    assert source.count("class Bottleneck(nn.Module)") == 1 and source.count("Bottleneck(") == 17
