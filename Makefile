@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+SERVE_ADDR ?= 127.0.0.1:8000
 
 .PHONY: setup generate check serve site test lint bench chromium fashion-mnist clean
 
@@ -27,7 +28,7 @@ check: setup
 
 # `python -m` puts the checkout on sys.path: mkdocs.yml and the hook use its tools package (not installed).
 serve: setup generate
-	$(PY) -m mkdocs serve --strict -a 127.0.0.1:8000
+	$(PY) -m mkdocs serve --strict -a $(SERVE_ADDR)
 
 site: setup generate
 	$(PY) -m mkdocs build --strict

@@ -145,6 +145,8 @@ class Analysis:
             "name": self.spec.name,
             "title": self.spec.title,
             "class_name": self.spec.class_name,
+            "family": self.spec.family,
+            "year": self.spec.year,
             "input": list(self.input),
             "layers": [r.as_dict() for r in self.rows],
             "total": {

@@ -201,7 +201,8 @@ class _Expander:
                 if not child.in_blocks:  # reported by _check_blocks
                     self.graph.broken = failed = True
                     continue
-                node = self._node(path_name(cpath), cpath, child, cinputs, ldoc, cwhere, section, index)
+                module_path = () if child.module_free else cpath  # add, concat: written into forward, no module
+                node = self._node(path_name(cpath), module_path, child, cinputs, ldoc, cwhere, section, index)
                 if node is None:
                     failed = True
                     continue

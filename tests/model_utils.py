@@ -8,21 +8,20 @@ from torch import nn
 from alexnet.analysis import Analysis
 
 
-def module_of(model: nn.Module, section: str, index: int, section_length: int) -> nn.Module | None:
-    """The module a row became: ``model.<section>[index]``, the section itself, or None (functional flatten)."""
-    attr = getattr(model, section, None)
-    if attr is None:
+def module_of(model: nn.Module, row) -> nn.Module | None:
+    """The module a row became, by its path (``features.3``, ``layer1.0.conv1``); None for a layer written
+    into forward (add, concat, a section's lone flatten)."""
+    if not row.path or (len(row.path) == 1 and row.layer.functional):
         return None
-    return attr if section_length == 1 else attr[index]
+    return model.get_submodule(".".join(map(str, row.path)))
 
 
 def real_rows(model: nn.Module, analysis: Analysis, device: str = "meta") -> dict[str, tuple[int, tuple]]:
     """Per layer name: (parameter count from named_parameters, output shape without batch from a hook)."""
-    spec = analysis.spec
     shapes: dict[str, tuple] = {}
     handles, counts = [], {}
     for row in analysis.rows:
-        module = module_of(model, row.section, row.index, len(spec.sections[row.section]))
+        module = module_of(model, row)
         if module is None:
             continue
         counts[row.name] = sum(p.numel() for _, p in module.named_parameters())

@@ -35,7 +35,8 @@ def test_validate_ok_and_bad(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert f"{bad}:16:" in lines[0] and "layer 'conv1' (features[0])" in lines[0]
+    row = next(i for i, line in enumerate(text.splitlines(), 1) if "kernal: 11" in line)
+    assert f"{bad}:{row}:" in lines[0] and "layer 'conv1' (features[0])" in lines[0]
     assert any("unknown key 'kernal' (did you mean 'kernel_size'?)" in line for line in lines)
 
 

@@ -56,8 +56,7 @@ def test_init_scheme_follows_the_spec(name, analyses):
     for row in analyses[name].rows:
         if row.kind not in ("conv", "linear"):
             continue
-        module = module_of(model, row.section, row.index, len(spec.sections[row.section]))
-        layer = spec.sections[row.section][row.index]
+        module, layer = module_of(model, row), row.layer
         if module.weight.numel() > 10_000:  # enough draws for the sample std to be within 2%
             assert abs(module.weight.std().item() - spec.init.std) < 0.02 * spec.init.std, row.name
         expected_bias = spec.init.bias if layer.bias_init is None else layer.bias_init

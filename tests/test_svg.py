@@ -177,7 +177,7 @@ def test_compact_view_shows_every_layer_with_the_table_labels_and_shapes(bundled
     table = {row["display"]: row for row in table_rows(analysis)}
     for row in analysis.rows:
         shown = own_texts(groups[row.name])
-        assert layer_label(row) in shown, row.name
+        assert any(text.startswith(layer_label(row)) for text in shown), row.name  # a join adds " <- inputs"
         if row.kind in ("relu", "tanh", "sigmoid") and len(shown) == 1:
             continue  # a badge inside the box of the layer before; that box shows the shape
         assert row.display in shown and fmt_chw(row.output) in shown, (row.name, shown)
@@ -306,7 +306,9 @@ def test_deterministic_and_small(bundled, view):
     for analysis in bundled.values():
         first, second = VIEWS[view](analysis), VIEWS[view](load_analysis(analysis.spec.name))
         assert first == second
-        assert len(first.encode()) < 30_000, (analysis.spec.name, len(first.encode()))
+        # AlexNet-sized networks well under 30 KB; ResNet-50 and GoogLeNet (175 and 197 layers) under 150 KB.
+        limit = 30_000 if len(analysis.rows) < 50 else 150_000
+        assert len(first.encode()) < limit, (analysis.spec.name, len(first.encode()))
         numbers = re.findall(r'(?:x|y|x1|y1|x2|y2|width|height)="(-?[\d.]+)"', first)
         assert numbers and all(re.fullmatch(r"-?\d+(\.\d)?", n) for n in numbers)  # one decimal at most
 

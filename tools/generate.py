@@ -74,10 +74,15 @@ def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
         "docs/generated/seed-errors.md": render_seed_errors(analyses),
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
-        "docs/generated/comparison.md": render_comparison([a for a in analyses if a.spec.family in ("AlexNet", "")]),
+        "docs/generated/comparison.md": render_comparison(compared(analyses)),
         "docs/generated/lineage.md": render_lineage(analyses),
         **training_artifacts(),
     }
+
+
+def compared(analyses: list[Analysis]) -> list[Analysis]:
+    """The comparison page sets the AlexNet family side by side (the lineage page has every network)."""
+    return [a for a in analyses if a.spec.family in ("AlexNet", "")]
 
 
 def _json(data: object) -> str:

@@ -14,7 +14,10 @@ from pathlib import Path
 import yaml
 
 BIBLIOGRAPHY = Path(__file__).resolve().parent.parent / "docs" / "bibliography.yaml"
-FOOTNOTES_MARKER = "///Footnotes Go Here///"  # Python-Markdown's footnotes PLACE_MARKER default
+# Where a page's footnotes go: footnotes' PLACE_MARKER in mkdocs.yml. Not the default "///Footnotes Go Here///",
+# which a spec title may spell (slashes and letters are plain text) and which then pulls the bibliography into the
+# spec list; spec text cannot hold "[" and the Markdown filter escapes it, so no spec text can spell this one.
+FOOTNOTES_MARKER = "[[bibliography]]"
 CITATION = re.compile(r"\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]")  # [@a] or [@a; @b], may span lines
 FENCE = re.compile(r"^\s*(```|~~~)")
 FIELDS = {"authors", "title", "venue", "year", "volume", "pages", "doi", "url"}

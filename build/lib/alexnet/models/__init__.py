@@ -1,1 +1,0 @@
-"""Generated models, one module per spec in spec/ (see ``alexnet.load_model``)."""
