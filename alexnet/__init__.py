@@ -51,7 +51,7 @@ def spec_path(name: str) -> Path:
 def resolve_spec(name_or_path: str | Path) -> Path:
     """A spec file given as a path, or as the name of a bundled spec (``alexnet``)."""
     path = Path(name_or_path)
-    if path.suffix or path.exists() or not re.fullmatch(r"[a-z][a-z0-9_]*", str(name_or_path)):
+    if path.suffix or path.is_file() or not re.fullmatch(r"[a-z][a-z0-9_]*", str(name_or_path)):
         return path
     return spec_path(str(name_or_path))
 

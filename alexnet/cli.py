@@ -1,5 +1,6 @@
-"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, and ``train``, ``evaluate``, ``lighting``
-(``alexnet.train.commands``; torch is imported only when one of those runs).
+"""The command line: ``summary SPEC [--json]``, ``validate SPEC ...``, ``train``, ``evaluate``, ``lighting``
+(``alexnet.train.commands``) and ``export`` / ``import`` (``alexnet.interchange``); torch is imported only
+when one of those runs.
 
 Exit status: 0 fine, 2 bad input (one ``file:line:col: message`` line per problem, no traceback).
 """
@@ -10,7 +11,7 @@ import argparse
 import json
 import sys
 
-from . import resolve_spec
+from . import interchange, resolve_spec
 from .analysis import BYTES_PER_FLOAT, DEFAULT_MAX_PARAMS, Analysis
 from .formatting import fmt_chw, fmt_rf
 from .source import SpecError
@@ -56,9 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--max-params", type=int, default=DEFAULT_MAX_PARAMS,
                          help=f"refuse networks with more parameters (default {DEFAULT_MAX_PARAMS:.0e})")
     training.add_commands(commands)
+    interchange.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command in training.COMMANDS:
         return training.run(args)
+    if args.command in interchange.COMMANDS:
+        return interchange.run(args)
 
     files = [args.spec] if args.command == "summary" else args.specs
     analyses, failed = [], False

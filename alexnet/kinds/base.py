@@ -28,6 +28,10 @@ Inputs = Annotated[list[Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
                    BeforeValidator(_as_list, json_schema_input_type=str | list[str] | None)]
 
 
+class NotExpressible(ValueError):
+    """A torch module whose settings a kind cannot write (``from_torch``); the message says which."""
+
+
 class ShapeError(Exception):
     """A layer cannot take the shape it is given; ``key`` is the field to point at."""
 
@@ -60,6 +64,9 @@ class Layer(BaseModel):
     saves_output: ClassVar[bool] = False  # its backward reads its output, so no later layer may overwrite it
     module_free: ClassVar[bool] = False  # written into forward (add, concat): no attribute, no parameters
     in_blocks: ClassVar[bool] = True  # may be used in a block (whose class computes channel counts as code)
+    # The torch module classes this kind writes and reads back ("torch.nn.Conv2d"): strings, so that the kinds
+    # never import torch; `python -m alexnet import` resolves them.
+    torch_classes: ClassVar[tuple[str, ...]] = ()
 
     name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64, description="Unique identifier, e.g. conv1.")]
     display: Text | None = Field(None, description="Label in the parameter table, e.g. Conv1.")
@@ -130,6 +137,14 @@ class Layer(BaseModel):
         """How its inputs mix channels: None for channel by channel, else the number of groups (1: all)."""
         return None
 
+    # --- from a torch module (`python -m alexnet import`) ----------------------------------------------------
+    @classmethod
+    def from_torch(cls, module: Any) -> dict:
+        """The spec keys (besides name and kind) of ``module``, an instance of one of :attr:`torch_classes`;
+        raise :class:`NotExpressible` for settings the kind cannot write. Kinds with fields override this."""
+        no_inplace(module)
+        return {}
+
     # --- renderings ----------------------------------------------------------------------------------------
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         """The constructor call in the generated model; ``in_channels`` and ``out`` are expressions
@@ -143,6 +158,11 @@ class Layer(BaseModel):
     def diagram_label(self, output: Shape) -> str:
         """The box label of the diagrams, in the seed's style (``11x11 conv, 96, /4``)."""
         raise NotImplementedError
+
+
+def no_inplace(module: Any) -> None:
+    if getattr(module, "inplace", False):
+        raise NotExpressible("inplace=True (a spec writes it only for relu)")
 
 
 def need_maps(layer: Layer, shape: Shape) -> Shape:

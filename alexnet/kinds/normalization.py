@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .base import Inferred, Layer, Shape, need_maps
+from .base import Inferred, Layer, NotExpressible, Shape, need_maps
 from .fields import FloatPositive, Fraction, Positive
 
 
@@ -28,6 +28,7 @@ class LRN(Layer):
     imports = ("from alexnet.layers import LocalResponseNorm",)
     saves_output = True
     example: ClassVar[dict] = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2, "convention": "paper"}
+    torch_classes = ("torch.nn.LocalResponseNorm", "alexnet.layers.LocalResponseNorm")
     size: Positive = Field(description="n, the number of neighbouring channels summed over.")
     alpha: FloatPositive
     beta: FloatPositive
@@ -38,6 +39,12 @@ class LRN(Layer):
         "(TensorFlow's convention). divided_by_n: alpha is divided by size first, as in PyTorch, Caffe, "
         "cuda-convnet and ONNX."
     )
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        # torch.nn.LocalResponseNorm has no convention: its alpha is divided by size.
+        return {"size": module.size, "alpha": module.alpha, "beta": module.beta, "k": module.k,
+                "convention": getattr(module, "convention", "divided_by_n")}
 
     def infer(self, shape: Shape) -> Inferred:
         return Inferred(need_maps(self, shape))
@@ -61,6 +68,15 @@ class BatchNorm(Layer):
     elementwise = True
     eps: FloatPositive = 1e-5
     momentum: Fraction = 0.1
+    torch_classes = ("torch.nn.BatchNorm2d", "torch.nn.BatchNorm1d")
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        if not module.affine or not module.track_running_stats or module.momentum is None:
+            raise NotExpressible(f"affine={module.affine}, track_running_stats={module.track_running_stats}, "
+                                 f"momentum={module.momentum} (a spec writes affine batch norm with running "
+                                 "statistics and a momentum)")
+        return {"eps": module.eps, "momentum": module.momentum}
 
     def infer(self, shape: Shape) -> Inferred:
         return Inferred(shape, shape[0], shape[0])

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from ..formatting import fmt_hxw, fmt_size
-from .base import Inferred, Layer, Shape, need_maps
+from .base import Inferred, Layer, NotExpressible, Shape, need_maps
 from .fields import NonNegativePair, PositivePair
 from .geometry import dilated, slide
 from .weighted import kwargs, size_arg, stride_note
@@ -44,6 +44,16 @@ class _Pool(Layer):
     def kernel_span(self) -> tuple[int, int]:
         return dilated(self.kernel_size, self.window_dilation)
 
+    @classmethod
+    def _window_from_torch(cls, module) -> dict:
+        """kernel_size, stride (left out when it is the kernel size, PyTorch's default), padding, ceil_mode."""
+        def pair(value) -> tuple:  # torch keeps what it was given: 3 or (3, 3)
+            return (value, value) if isinstance(value, int) else tuple(value)
+
+        kernel, stride = pair(module.kernel_size), pair(module.stride)
+        return {"kernel_size": kernel, **({} if stride == kernel else {"stride": stride}),
+                "padding": module.padding, "ceil_mode": module.ceil_mode}
+
     def _module(self, cls: str, **extra) -> str:
         stride = self.window_stride
         return (f"{cls}(kernel_size={size_arg(self.kernel_size)}"
@@ -61,6 +71,13 @@ class MaxPool(_Pool):
     kind: Literal["maxpool"]
     example: ClassVar[dict] = {"kernel_size": 3, "stride": 2}
     dilation: PositivePair = (1, 1)
+    torch_classes = ("torch.nn.MaxPool2d",)
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        if module.return_indices:
+            raise NotExpressible("return_indices=True (a layer of a spec returns one tensor)")
+        return {**cls._window_from_torch(module), "dilation": module.dilation}
 
     @property
     def window_dilation(self) -> tuple[int, int]:
@@ -78,6 +95,14 @@ class AvgPool(_Pool):
 
     kind: Literal["avgpool"]
     example: ClassVar[dict] = {"kernel_size": 2}
+    torch_classes = ("torch.nn.AvgPool2d",)
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        if not module.count_include_pad or module.divisor_override is not None:
+            raise NotExpressible(f"count_include_pad={module.count_include_pad}, divisor_override="
+                                 f"{module.divisor_override} (a spec averages over the padded window)")
+        return cls._window_from_torch(module)
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return self._module("nn.AvgPool2d")
@@ -94,6 +119,14 @@ class AdaptiveAvgPool(Layer):
     table_row = True
     output_size: PositivePair
     example: ClassVar[dict] = {"output_size": 2}
+    torch_classes = ("torch.nn.AdaptiveAvgPool2d",)
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        size = module.output_size
+        if size is None or (isinstance(size, tuple) and None in size):
+            raise NotExpressible(f"output_size={size!r} (a spec fixes both output sizes)")
+        return {"output_size": size}
 
     def infer(self, shape: Shape) -> Inferred:
         need_maps(self, shape)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .base import Inferred, Layer, Shape, need_maps
+from .base import Inferred, Layer, NotExpressible, Shape, need_maps, no_inplace
 from .fields import Fraction, NonNegative
 
 
@@ -18,6 +18,14 @@ class Flatten(Layer):
     family = "reshape"
     functional = "torch.flatten({x}, 1)"  # torchvision's style between features and classifier
     in_blocks = False  # its output size is the product of a shape, which a block class does not know
+    torch_classes = ("torch.nn.Flatten",)
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        if (module.start_dim, module.end_dim) != (1, -1):
+            raise NotExpressible(f"start_dim={module.start_dim}, end_dim={module.end_dim} (a spec flattens all "
+                                 "but the batch dimension)")
+        return {}
 
     def infer(self, shape: Shape) -> Inferred:
         return Inferred((math.prod(shape),))
@@ -36,6 +44,12 @@ class Dropout(Layer):
     family = "dropout"
     elementwise = True
     p: Fraction = 0.5
+    torch_classes = ("torch.nn.Dropout",)
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        no_inplace(module)
+        return {"p": module.p}
 
     def torch_module(self, shape: Shape, in_channels: str, out: str | None) -> str:
         return f"nn.Dropout(p={self.p!r})"
@@ -61,9 +75,14 @@ class ZeroPad(Layer):
     family = "reshape"
     table_row = True
     example: ClassVar[dict] = {"padding": [1, 2, 0, 3]}
+    torch_classes = ("torch.nn.ZeroPad2d",)
     padding: Annotated[FourSides, BeforeValidator(_four_sides, json_schema_input_type=NonNegative | FourSides)] = Field(
         description="Zeros added on each side: one integer for all four, or [left, right, top, bottom] "
                           "as in PyTorch's ZeroPad2d.")
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        return {"padding": list(module.padding)}  # (left, right, top, bottom), as the spec writes it
 
     def infer(self, shape: Shape) -> Inferred:
         c, h, w = need_maps(self, shape)

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from ..formatting import fmt_hxw, fmt_size
-from .base import Inferred, Layer, Shape, ShapeError, need_vector
+from .base import Inferred, Layer, NotExpressible, Shape, ShapeError, need_vector
 from .fields import Float, NonNegativePair, Positive, PositivePair
 from .geometry import dilated, slide
 
@@ -48,6 +48,7 @@ class Conv(_Biased):
 
     kind: Literal["conv"]
     family = "conv"
+    torch_classes = ("torch.nn.Conv2d",)
     example: ClassVar[dict] = {"out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1}
     table_row = True
     out_channels: Positive
@@ -58,6 +59,15 @@ class Conv(_Biased):
     groups: Positive = 1
     bias: StrictBool = True
     bias_init: BiasInit = None
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        if isinstance(module.padding, str) or module.padding_mode != "zeros":
+            raise NotExpressible(f"padding={module.padding!r}, padding_mode={module.padding_mode!r} (a spec writes "
+                                 "numeric zero padding)")
+        return {"out_channels": module.out_channels, "kernel_size": module.kernel_size, "stride": module.stride,
+                "padding": module.padding, "dilation": module.dilation, "groups": module.groups,
+                "bias": module.bias is not None}
 
     def rule_problems(self) -> list[tuple[str, str]]:
         problems = super().rule_problems()
@@ -116,11 +126,16 @@ class Linear(_Biased):
 
     kind: Literal["linear"]
     family = "fc"
+    torch_classes = ("torch.nn.Linear",)
     example: ClassVar[dict] = {"out_features": 5}
     table_row = True
     out_features: Positive
     bias: StrictBool = True
     bias_init: BiasInit = None
+
+    @classmethod
+    def from_torch(cls, module) -> dict:
+        return {"out_features": module.out_features, "bias": module.bias is not None}
 
     def infer(self, shape: Shape) -> Inferred:
         need_vector(self, shape)
