@@ -90,6 +90,12 @@ def _layer_count(sections: dict) -> dict:
     return sections
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty: it names the spec's page and its nav entry")
+    return text
+
+
 def _input_shape(shape: list[int]) -> list[int]:
     if len(shape) == 2:
         raise ValueError("expected [channels, height, width] or [features], got two sizes")
@@ -164,7 +170,7 @@ class Spec(_Strict):
 
     name: Annotated[str, Field(pattern=SPEC_NAME, max_length=64,
                                description="Must equal the file name without .yaml.")]
-    title: Text
+    title: Annotated[Text, AfterValidator(_not_blank)]
     description: Annotated[str, Field(pattern=PLAIN_TEXT, max_length=400)] = ""
     class_name: Annotated[str, Field(pattern=CLASS_NAME, max_length=64), AfterValidator(_class_name)]
     family: Text = Field("", description="The network's family (AlexNet, VGG, ResNet...): groups the site's pages.")
