@@ -8,8 +8,6 @@ Pure Python: importing this module does not import torch.
 
 from __future__ import annotations
 
-import copy
-import functools
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,6 +17,7 @@ from . import SPEC_DIR
 from .errors import problems_from
 from .kinds.fields import PLAIN_TEXT, SPEC_NAME
 from .source import Problem, Source, SpecError, read_source
+from .spec import json_schema
 
 RECIPE_DIR = SPEC_DIR / "recipes"
 BUNDLED_DATA = ("imagenet_folder", "fashion_mnist", "digits")
@@ -175,12 +174,4 @@ def load_recipe(name_or_file: str | Path, display_name: str | None = None) -> Re
 
 def schema() -> dict:
     """The JSON schema of a recipe (written to spec/recipes/schema.json by the generator)."""
-    return copy.deepcopy(_schema())
-
-
-@functools.cache
-def _schema() -> dict:
-    result = Recipe.model_json_schema()
-    result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    result["title"] = "Training recipe"
-    return result
+    return json_schema(Recipe, "Training recipe")

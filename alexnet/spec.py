@@ -284,13 +284,15 @@ def _duplicate_names(source: Source) -> list[Problem]:
 
 def schema() -> dict:
     """The JSON schema of a spec (written to spec/schema.json by the generator); a fresh copy each call."""
-    return copy.deepcopy(_schema())
+    return json_schema(Spec, "Network spec")
+
+
+def json_schema(model: type[BaseModel], title: str) -> dict:
+    """A model's JSON schema for editors (draft 2020-12), a fresh copy each call."""
+    return copy.deepcopy(_json_schema(model, title))
 
 
 @functools.cache
-def _schema() -> dict:
-    # Building it takes pydantic ~35 ms; it depends only on this module, so `mkdocs serve` builds it once.
-    result = Spec.model_json_schema()
-    result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    result["title"] = "Network spec"
-    return result
+def _json_schema(model: type[BaseModel], title: str) -> dict:
+    # Building one takes pydantic ~35 ms; it depends only on the code, so `mkdocs serve` builds it once.
+    return {**model.model_json_schema(), "$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
