@@ -177,14 +177,19 @@ def _rule_problems(spec: Spec, graph: Graph) -> list:
         problems += [spec.problem((*node.doc, key), f"{where}: {message}") for key, message in layer.rule_problems()]
         if not layer.overwrites_input():
             continue
-        before = nodes.get(node.inputs[0])
+        # The tensor it overwrites, followed back through layers that may hand on their input (dropout, flatten).
+        chain = [node.inputs[0]]
+        while chain[-1] in nodes and nodes[chain[-1]].layer.may_alias_input:
+            chain.append(nodes[chain[-1]].inputs[0])
+        before, root = nodes.get(chain[0]), nodes.get(chain[-1])
+        shared = next((name for name in chain if readers.get(name, 0) > 1), None)
         reason = None
-        if before is None:
+        if root is None:
             reason = "as the first layer it would overwrite the caller's input"
         elif before.layer.saves_output:
             reason = f"{before.name} ({before.layer.kind}) needs its output to compute its gradient"
-        elif readers[node.inputs[0]] > 1:
-            reason = f"{before.name}'s output is read by another layer too"
+        elif shared is not None:
+            reason = f"{shared}'s output is read by another layer too"
         if reason:
             problems.append(spec.problem((*node.doc, "inplace"), f"{where}: inplace is not allowed here: {reason}"))
     return problems
@@ -227,6 +232,11 @@ def analyse(spec: Spec, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
         rows.append(Row(node.section, node.index, node.layer, inputs[0], output, inferred.weights, inferred.biases,
                         node.layer.macs(inferred), rf, jump, node.name, node.path, node.inputs, tuple(inputs)))
         shapes[node.name], fields[node.name] = output, (rf, jump)
+    for instance in graph.instances if complete else ():
+        if len(shapes[instance.input]) != 3:  # a block's class is written for feature maps (BatchNorm2d, ...)
+            problems.append(spec.problem(instance.doc, f"block {instance.block!r} used as "
+                                         f"{'.'.join(map(str, instance.path))}: a block reads (C, H, W) maps, got "
+                                         f"{fmt_chw(shapes[instance.input])}"))
     if complete and shapes[graph.output] != (spec.num_classes,):
         problems.append(spec.problem(("num_classes",), f"num_classes is {spec.num_classes} but the network "
                                      f"outputs {fmt_chw(shapes[graph.output])}"))

@@ -58,8 +58,11 @@ def class_name(block: str) -> str:
 
 
 def variable(name: str) -> str:
+    """A node's name as a Python variable: ``input`` is ``x``, a block's path ``layer1.0.relu2`` is
+    ``layer1_0_relu2``, and names Python or the generated code already use get a trailing ``_``."""
     if name == INPUT:
         return "x"
+    name = name.replace(".", "_")
     return f"{name}_" if keyword.iskeyword(name) or name in _PYTHON_NAMES else name
 
 
@@ -103,10 +106,16 @@ class BlockWriter:
         for index, raw in enumerate(definition.layers):
             child = self._symbolic(block, index, raw, symbols)
             reads = [local[n] for n in child.inputs] if child.inputs else [prev]
-            if isinstance(child, BlockUse):
-                out = self.channels(child.block, reads[0], self._arg_codes(child, symbols))
+            if isinstance(child, BlockUse) and child.block not in self.example:
+                out = reads[0]  # a block only ever left out (when: false in every use): never built
+            elif isinstance(child, BlockUse):
+                out = reads[0]
+                for _ in range(child.repeat):
+                    out = self.channels(child.block, out, self._arg_codes(child, symbols))
             else:
                 out = child.channels_expr(reads)
+            if child.when:  # left out when the flag is false: its input passes on
+                out = f"({out} if {symbols[child.when[1:]]!r} else {reads[0]})"
             local[child.name] = prev = out
         return local[definition.output] if definition.output else prev
 
@@ -143,6 +152,8 @@ class BlockWriter:
                 if child.when:
                     call = f"{call} if {attribute} is not None else {args[0]}"
             forward.append(f"{target} = {call}")
+            if child.when:
+                channels = f"({channels} if {variable(child.when[1:])} else {local[reads[0]]})"
             local[child.name], names[child.name], prev = channels, child.name, child.name
         output = definition.output or prev
         forward.append(f"return {variable(output)}")
@@ -154,6 +165,8 @@ class BlockWriter:
         """(constructor expression, output channels code) of one layer or block use of ``block``."""
         child = self._symbolic(block, index, raw, symbols)
         reads = reads or [in_code]
+        if isinstance(child, BlockUse) and child.block not in self.example:
+            return "None", in_code  # only ever left out (when: false in every use): never built
         if isinstance(child, BlockUse):
             args = self._arg_codes(child, symbols)
             out = self.channels(child.block, in_code, args)
@@ -259,4 +272,4 @@ def _dependencies_first(spec: Spec, blocks: list[str]) -> list[str]:
 
     for name in blocks:
         visit(name)
-    return [b for b in order if spec.blocks[b].style == "module"]
+    return [b for b in order if spec.blocks[b].style == "module" and b in blocks]

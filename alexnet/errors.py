@@ -28,7 +28,7 @@ def problems_at(exc: ValidationError, source: Source | None, prefix: tuple, wher
     """Problems of one part of a document validated on its own (a block's layer with its arguments filled in):
     located in the file through ``prefix``, the part's path, and introduced by ``where``."""
     data = _node(source.data, prefix) if source is not None else {}
-    kind = KINDS.get(data.get("kind")) if isinstance(data, dict) else None
+    kind = KINDS.get(data.get("kind")) if isinstance(data, dict) and isinstance(data.get("kind"), str) else None
     model = kind or _block_use_model()
     n = len(prefix)
     part = Source(source.file if source else "spec.yaml", data,
@@ -217,7 +217,8 @@ def _node(data: Any, path: tuple) -> Any:
 def _allowed_keys(path: tuple, data: Any, model: type[BaseModel]) -> list[str]:
     """The keys the mapping holding ``path[-1]`` may have: a layer's by its kind, else the model's field."""
     node = _node(data, path[:-1])
-    if isinstance(node, dict) and node.get("kind") in KINDS and path[:1] == ("sections",):
+    if isinstance(node, dict) and isinstance(node.get("kind"), str) and node["kind"] in KINDS \
+            and path[:1] == ("sections",):
         return [info.alias or key for key, info in KINDS[node["kind"]].model_fields.items()]
     current: Any = model
     for part in path[:-1]:

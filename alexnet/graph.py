@@ -46,6 +46,7 @@ class Instance:
     input: str
     output: str
     children: tuple = ()       # (child name, node name or nested Instance) in definition order, `when`-skipped left out
+    doc: tuple = ()            # the use in the document, for file:line:col
 
 
 @dataclass
@@ -95,6 +96,8 @@ class _Expander:
                 where = layer_where(entry.name, section, i)
                 if entry.when is not None:
                     self.problem((*doc, "when"), f"{where}: when: applies inside blocks only")
+                if entry.name == INPUT:
+                    self.problem((*doc, "name"), f"{where}: 'input' names the network's input in from:, not a layer")
                 inputs = self._inputs(entry, scope, prev, later, doc, where)
                 later.discard(entry.name)
                 for _ in range(getattr(entry, "repeat", 1)):
@@ -162,7 +165,7 @@ class _Expander:
             return None
         local = {INPUT: inputs[0]}
         prev, children, position, failed = inputs[0], [], 0, False
-        ahead = {raw.get("name") for raw in block.layers if isinstance(raw, dict)}
+        ahead = {raw.get("name") for raw in block.layers if isinstance(raw, dict) and isinstance(raw.get("name"), str)}
         for j, raw in enumerate(block.layers):
             ldoc = ("blocks", use.block, "layers", j)
             data = self._fill(raw, args, ldoc, use.block)
@@ -171,11 +174,18 @@ class _Expander:
                 failed = True
                 continue
             cwhere = f"layer {path_name((*path, child.name))!r} (block {use.block!r})"
-            if block.style == "sequential" and (child.inputs is not None or child.when is not None):
-                self.problem(ldoc, f"{cwhere}: a sequential block is a chain: from: and when: do not apply")
+            ahead.discard(child.name)
+            local.setdefault(child.name, prev)  # read by later layers even if it fails below: one problem, not a cascade
+            if block.style == "sequential" and (child.inputs is not None or child.when is not None
+                                                or getattr(child, "repeat", 1) > 1):
+                self.problem(ldoc, f"{cwhere}: a sequential block is a chain: from:, when: and repeat: do not apply")
                 failed = True
                 continue
-            ahead.discard(child.name)
+            if child.when is not None and getattr(child, "module_free", False):
+                self.problem((*ldoc, "when"), f"{cwhere}: when: does not apply to {child.kind} (it has no module "
+                                              "to leave out)")
+                failed = True
+                continue
             cinputs = self._inputs(child, local, prev, ahead, ldoc, cwhere)
             if child.when is not None and not args.get(child.when[1:]):
                 local[child.name] = cinputs[0] if cinputs else prev  # left out: its input passes on
@@ -213,7 +223,7 @@ class _Expander:
         if failed:
             return None
         output = local.get(block.output, prev) if block.output else prev
-        instance = Instance(path, use.block, args, dict(use.args), inputs[0], output, tuple(children))
+        instance = Instance(path, use.block, args, dict(use.args), inputs[0], output, tuple(children), doc)
         self.graph.instances.append(instance)
         return instance
 
@@ -285,7 +295,8 @@ class _Expander:
                 if isinstance(layer_name, str):
                     if layer_name in names:
                         self.problem((*doc, "name"), f"block {name!r} layer {layer_name!r}: duplicate layer name")
-                    if keyword.iskeyword(layer_name) or layer_name in RESERVED_SECTIONS or layer_name == INPUT:
+                    if keyword.iskeyword(layer_name) or layer_name in RESERVED_SECTIONS or layer_name == INPUT \
+                            or layer_name.startswith("_"):
                         self.problem((*doc, "name"), f"block {name!r} layer {layer_name!r}: not a possible name in a "
                                                      "block (it becomes a module attribute)")
                     names.add(layer_name)
@@ -296,11 +307,15 @@ class _Expander:
                     if value[1:] not in block.params:
                         self.problem(doc, f"{where}: {value} is not one of the block's params "
                                           f"({', '.join(block.params) or 'none'})")
-                kind = KINDS.get(raw.get("kind")) if isinstance(raw, dict) else None
+                kind = KINDS.get(raw.get("kind")) if isinstance(raw, dict) and isinstance(raw.get("kind"), str) else None
                 if kind is not None and not kind.in_blocks:
                     self.problem(("blocks", name, "layers", j, "kind"), f"{where}: {raw['kind']} cannot be used in "
                                                                         "a block")
             for param in block.params:
+                if keyword.iskeyword(param) or param in ("self", "in_channels", "x", "nn", "torch") \
+                        or param.startswith("_"):
+                    self.problem(("blocks", name, "params", param), f"block {name!r}: {param!r} cannot name a param "
+                                                                    "(it becomes an argument of the generated class)")
                 if f"'${param}'" not in text:
                     self.problem(("blocks", name, "params", param), f"block {name!r}: param {param!r} is never used "
                                                                     f"(write ${param} where its value goes)")

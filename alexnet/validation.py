@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
+from .codegen_blocks import BlockWriter, SymbolError, class_name
 from .source import SpecError
-from .spec import read_spec
+from .spec import generated_module_names, read_spec
 
 
 def validate_file(path: str | Path, display_name: str | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
@@ -21,6 +22,29 @@ def validate_file(path: str | Path, display_name: str | None = None, max_params:
         analysis = analyse(spec, max_params)
     except SpecError as exc:
         problems = problems + exc.problems
+    else:
+        problems = problems + _block_code_problems(analysis)
     if problems:
         raise SpecError(problems)
     return analysis
+
+
+def _block_code_problems(analysis: Analysis) -> list:
+    """What the generated block classes cannot express: an argument that would have to decide the code
+    (``bias: $flag``), or two classes (or a class and the network) with one name."""
+    spec = analysis.spec
+    if not analysis.graph or not analysis.graph.instances:
+        return []
+    problems, owners = [], {spec.class_name: None}
+    for block in dict.fromkeys(i.block for i in analysis.graph.instances):
+        name = class_name(block)
+        if name in owners or name in generated_module_names():
+            other = f"block {owners[name]!r}" if owners.get(name) else "the network or the generated module"
+            problems.append(spec.problem(("blocks", block), f"block {block!r}: its class would be named {name}, "
+                                                            f"like {other}: rename the block"))
+        owners[name] = block
+    try:
+        BlockWriter(spec, analysis.graph.instances).classes()
+    except SymbolError as exc:
+        problems.append(spec.problem(("blocks", exc.block, "layers", exc.index), str(exc)))
+    return problems

@@ -62,6 +62,7 @@ class Layer(BaseModel):
     functional: ClassVar[str | None] = None  # a lone layer in a section is written as this call on {x}
     example: ClassVar[dict] = {}  # the keys besides name and kind of a typical layer (tests build one per kind)
     saves_output: ClassVar[bool] = False  # its backward reads its output, so no later layer may overwrite it
+    may_alias_input: ClassVar[bool] = False  # may return its input itself or a view of it (dropout in eval, flatten)
     module_free: ClassVar[bool] = False  # written into forward (add, concat): no attribute, no parameters
     in_blocks: ClassVar[bool] = True  # may be used in a block (whose class computes channel counts as code)
     # The torch module classes this kind writes and reads back ("torch.nn.Conv2d"): strings, so that the kinds

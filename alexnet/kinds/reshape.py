@@ -17,6 +17,7 @@ class Flatten(Layer):
     kind: Literal["flatten"]
     family = "reshape"
     functional = "torch.flatten({x}, 1)"  # torchvision's style between features and classifier
+    may_alias_input = True  # torch.flatten returns a view
     in_blocks = False  # its output size is the product of a shape, which a block class does not know
     torch_classes = ("torch.nn.Flatten",)
 
@@ -42,6 +43,7 @@ class Dropout(Layer):
 
     kind: Literal["dropout"]
     family = "dropout"
+    may_alias_input = True  # in eval mode it returns its input
     elementwise = True
     p: Fraction = 0.5
     torch_classes = ("torch.nn.Dropout",)
