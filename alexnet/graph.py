@@ -84,6 +84,8 @@ class _Expander:
             self.graph.problems.append(self.spec.problem(doc, message))
 
     def run(self) -> Graph:
+        self.graph_syntax = bool(self.spec.blocks) or any(
+            e.inputs is not None for entries in self.spec.sections.values() for e in entries)
         self._check_blocks()
         scope = {INPUT: INPUT}
         later = {e.name for entries in self.spec.sections.values() for e in entries}
@@ -96,7 +98,7 @@ class _Expander:
                 where = layer_where(entry.name, section, i)
                 if entry.when is not None:
                     self.problem((*doc, "when"), f"{where}: when: applies inside blocks only")
-                if entry.name == INPUT:
+                if entry.name == INPUT and self.graph_syntax:  # in a plain chain the name is only a label
                     self.problem((*doc, "name"), f"{where}: 'input' names the network's input in from:, not a layer")
                 inputs = self._inputs(entry, scope, prev, later, doc, where)
                 later.discard(entry.name)
