@@ -23,6 +23,7 @@ from alexnet.source import SpecError
 from alexnet.spec import load_spec, schema
 
 from .render_comparison import render_comparison
+from .render_experiments import experiment_artifacts
 from .render_markdown import render_parameters
 from .render_python import render_model
 from .render_site import (
@@ -130,6 +131,7 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
             files.update(spec_artifacts(analysis))
     bundled_names = {p.stem for p in bundled}
     files.update(project_artifacts([a for a in all_analyses if a.spec.name in bundled_names]))
+    files.update(experiment_artifacts(root))
     result = Plan(files)
     if everything:
         for folder in GENERATED_DIRS:
