@@ -225,6 +225,12 @@ def load_experiment(name_or_file: str | Path, display_name: str | None = None) -
     base = recipe = None
     for what, load in (("base", lambda: load_spec(base_file, _shown(base_file))),
                        ("recipe", lambda: load_recipe(recipe_file, _shown(recipe_file)))):
+        file = base_file if what == "base" else recipe_file
+        if not file.is_file():
+            kind = "spec" if what == "base" else "recipe"
+            problems.append(experiment.problem((what,), f"{what}: no {kind} {getattr(experiment, what)!r} "
+                                               f"(no such file: {_shown(file)})"))
+            continue
         try:
             loaded = load()
         except SpecError as exc:

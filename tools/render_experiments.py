@@ -109,7 +109,7 @@ def render_experiment(loaded: Loaded, results: dict | None) -> str:
         lines += ["!!! warning \"These results are out of date\"", "",
                   *(f"    - {markdown_text(reason)}" for reason in stale), "", "    Run `make experiments`.", ""]
     seeds = results["variants"][0]["seeds"]
-    lines += ["<div class=\"experiment-figure\" markdown>", "", f"--8<-- \"{OUT}/{e.name}.svg\"", "", "</div>", ""]
+    lines += ["<div class=\"experiment-figure\">", f"--8<-- \"{OUT}/{e.name}.svg\"", "</div>", ""]
     lines += [f"Lines: the mean over the {len(seeds)} seeds ({', '.join(map(str, seeds))}); bands: the lowest and "
               "highest seed. Right: each claim's difference per seed (dots), its mean and 95% confidence interval "
               "(bar)" + (", and the paper's value (diamond)" if any(c.paper_effect is not None for c in e.claims)
@@ -160,8 +160,7 @@ def render_activations(loaded: Loaded, results: dict) -> str:
     act = results["activations"]
     e = loaded.experiment
     lines = [header(None, "<!--", f"{OUT}/{e.name}.json"), ""]
-    lines += ["<div class=\"experiment-figure\" markdown>", "", f"--8<-- \"{OUT}/{e.name}-activations.svg\"", "",
-              "</div>", ""]
+    lines += ["<div class=\"experiment-figure\">", f"--8<-- \"{OUT}/{e.name}-activations.svg\"", "</div>", ""]
     lines += ["| layer | channels | positive activations | mean in | mean out | multiplied by (median; range over "
               "channels) | k<sup>-beta</sup> |", "|---|---|---|---|---|---|---|"]
     for layer in act["layers"]:
@@ -285,6 +284,8 @@ def _inline_svg(svg: str, salt: str) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = svg.replace(INK, "currentColor")
+    svg = svg.replace("*{stroke-linejoin", ".experiment-svg *{stroke-linejoin")  # an inline <style> is page-wide
+    svg = re.sub(r"[ \t]*\n\s*", "\n", svg)  # no indentation, no blank line: Markdown keeps it one HTML block
     referenced = set(re.findall(r"#([A-Za-z_][\w.-]*)\)?\"?", svg))
     referenced = {r for r in referenced if re.search(rf'id="{re.escape(r)}"', svg)}
 
@@ -344,9 +345,10 @@ def _plot_experiment(plt, loaded: Loaded | None, results: dict):
                      fmt="o", color=COLOURS[0], capsize=4, markersize=5, zorder=4)
         if claim.paper_effect is not None:
             axc.scatter([0.7], [claim.paper_effect], marker="D", s=28, color=COLOURS[2], zorder=4)
-        axc.set_xlim(-0.35, 1.0)
+        axc.set_xlim(-0.4, 1.1)
         axc.set_xticks([0, 0.35] + ([0.7] if claim.paper_effect is not None else []))
-        axc.set_xticklabels(["seeds", "mean"] + (["paper"] if claim.paper_effect is not None else []), fontsize=7)
+        axc.set_xticklabels(["seeds", "mean"] + (["paper"] if claim.paper_effect is not None else []), fontsize=6.5,
+                            rotation=45)
         unit = {"points": "points", "epochs": "epochs", "s": "seconds"}[s.unit]
         axc.set_ylabel(f"{claim.against} \u2212 {claim.variant} ({unit})", fontsize=7.5)
         title = {"epochs_to_train_error": "epochs to {t}", "seconds_to_train_error": "seconds to {t}",

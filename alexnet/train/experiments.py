@@ -275,6 +275,30 @@ def _task(args: tuple) -> dict:
     return train_run(**payload) if kind == "train" else lrn_activations(**payload)
 
 
+class _Here:
+    """One job: run in this process (tests, --jobs 1), with the same interface as a process pool."""
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        pass
+
+
+def _pool(jobs: int, threads: int):
+    if jobs == 1:
+        return _Here()
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                               initargs=(threads,))
+
+
 def machine() -> dict:
     cpu = ""
     try:
@@ -315,26 +339,27 @@ def run_all(loaded: list[Loaded], out: Path, jobs: int, data_dir: str | None = N
                                       "data_dir": data_dir, "weights_out": str(folder / "weights.pt")}
         log(f"{len(plan)} runs in {len(loaded)} experiment(s), {len(tasks)} distinct; {jobs} job(s) x "
             f"{threads} thread(s)")
-        context = multiprocessing.get_context("spawn")
-        results: dict[str, dict] = {}
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(threads,)) as pool:
+        pool = _pool(jobs, threads)
+        try:
             futures = {key: pool.submit(_task, ("train", payload)) for key, payload in tasks.items()}
+            results: dict[str, dict] = {}
             for done, (key, future) in enumerate(futures.items(), 1):
                 results[key] = future.result()
                 last = results[key]["epochs"][-1]
                 log(f"[{done}/{len(tasks)}] {labels[key]} seed {tasks[key]['seed']}: "
                     f"val top-1 error {100 * last['val_top1_error']:.2f}% after {last['epoch']} epochs, "
                     f"{last['seconds']:.0f} s ({time.perf_counter() - started:.0f} s so far)")
-            activations = {}
+            pending = {}
             for item in loaded:
                 act = item.experiment.activations
                 if act is not None:
-                    key = plan[(item.experiment.name, act.variant, item.experiment.seeds[0])]
-                    task = tasks[key]
-                    activations[item.experiment.name] = pool.submit(_task, ("lrn", {
+                    task = tasks[plan[(item.experiment.name, act.variant, item.experiment.seeds[0])]]
+                    pending[item.experiment.name] = pool.submit(_task, ("lrn", {
                         "spec_file": task["spec_file"], "recipe_file": task["recipe_file"],
                         "weights": task["weights_out"], "images": act.images, "data_dir": data_dir}))
-            activations = {name: future.result() for name, future in activations.items()}
+            activations = {name: future.result() for name, future in pending.items()}
+        finally:
+            pool.shutdown(cancel_futures=True)
     wall = time.perf_counter() - started
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     written = []
