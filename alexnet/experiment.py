@@ -51,7 +51,8 @@ CURVES = {
 }
 MEASURES = {
     "epochs_to_train_error": ("epochs to reach a training error of {threshold:.0%} (running)", "epochs"),
-    "seconds_to_train_error": ("seconds of training to reach a training error of {threshold:.0%} (running)", "s"),
+    "seconds_to_train_error": ("processor seconds of training to reach a training error of {threshold:.0%} "
+                               "(running)", "s"),
     "final_val_top1_error": ("validation top-1 error after the last epoch", "points"),
     "final_val_top5_error": ("validation top-5 error after the last epoch", "points"),
     "final_train_top1_error": ("training error after the last epoch (evaluation mode)", "points"),
@@ -157,6 +158,14 @@ class Experiment(_Strict):
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
+
+
+def schema() -> dict:
+    """The JSON schema of an experiment (spec/experiments/schema.json, for editors)."""
+    result = Experiment.model_json_schema()
+    result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    result["title"] = "Experiment"
+    return result
 
 
 # --- reading ------------------------------------------------------------------------------------------------

@@ -206,6 +206,8 @@ def test_harness_end_to_end_on_the_digits_and_the_page_renders_it(tmp_path: Path
     assert len(layers[0]["channels"]) == 24 and len(layers[1]["channels"]) == 48
     assert layers[0]["k_factor"] == pytest.approx(2 ** -0.75, rel=1e-5)
     assert all(0 < c["scale_median"] <= 2 ** -0.75 + 1e-6 for layer in layers for c in layer["channels"])
+    assert all(layer["formula_matches_module"] for layer in layers), "the float64 formula is not what the layer does"
+    assert all(0 <= layer["departure_median"] <= layer["departure_max"] < 1 for layer in layers)
 
     page = render_experiment(loaded, results)
     s = summarize(loaded.experiment, results, loaded.experiment.claims[0])
@@ -226,6 +228,16 @@ def test_the_same_seed_gives_the_same_run(tmp_path: Path):
     for one in (first, second):
         for epoch in one["epochs"]:
             epoch.pop("seconds")
+            epoch.pop("wall_seconds")
         for point in one["steps"]:
             point.pop("seconds")
     assert first == second
+
+
+def test_every_bundled_experiment_is_valid_under_the_editors_schema():
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "spec/experiments/schema.json").read_text())
+    for name in bundled_experiments():
+        jsonschema.validate(yaml.safe_load((ROOT / "spec/experiments" / f"{name}.yaml").read_text()), schema)

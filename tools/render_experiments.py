@@ -22,6 +22,7 @@ from alexnet.experiment import (
     RESULTS_FORMAT,
     Loaded,
     load_experiment,
+    schema,
     stale_reasons,
     summarize,
     variant_diff,
@@ -32,7 +33,7 @@ from .templating import header, markdown_text
 ROOT = Path(__file__).resolve().parent.parent
 OUT = "docs/generated/experiments"
 INK = "#010203"  # replaced by currentColor in the SVG text
-COLOURS = ("#3b82d6", "#e8743b", "#2ca58d", "#c05fb0")
+COLOURS = ("#3b82d6", "#d2602a", "#21907a", "#c05fb0")  # contrast >= 3.8 on white and on slate
 VERDICT = {"held": "held", "did not hold": "did not hold (the opposite was measured)", "within noise": "within noise"}
 
 
@@ -44,7 +45,8 @@ def experiment_artifacts(root: Path = ROOT) -> dict[str, str]:
         results_file = root / OUT / f"{name}.json"
         text = results_file.read_text() if results_file.exists() else None
         items.append((loaded, text))
-    files: dict[str, str] = {}
+    files: dict[str, str] = {"spec/experiments/schema.json": json.dumps(
+        {"$comment": header(None, "", "alexnet/experiment.py").strip(), **schema()}, indent=2, ensure_ascii=False) + "\n"}
     for loaded, text in items:
         results = json.loads(text) if text else None
         if results is not None and results.get("format") != RESULTS_FORMAT:
@@ -140,7 +142,7 @@ def render_experiment(loaded: Loaded, results: dict | None) -> str:
               "|---|---|---|---|---|"]
     for s in summaries:
         c = s.claim
-        what = f"`{c.variant}` {'lower' if c.better == 'lower' else 'higher'} {markdown_text(s.label)} than " \
+        what = f"{markdown_text(s.label)}: `{c.variant}` {'lower' if c.better == 'lower' else 'higher'} than " \
                f"`{c.against}`"
         diff = f"{_signed(s.diff_mean, s.unit)} ({_signed(s.diff_low, s.unit)} to {_signed(s.diff_high, s.unit)})"
         if s.unit == "points":
@@ -150,9 +152,9 @@ def render_experiment(loaded: Loaded, results: dict | None) -> str:
         if any(s.censored.values()):
             verdict += " (censored: some seeds never reached the threshold, their value is a lower bound)"
         lines.append(f"| {what} | {markdown_text(c.paper)} | {diff} | {ratio} | {verdict} |")
-    lines += ["", "Difference: `" + "` minus `".join(("against", "variant")) + "` (the alternative minus the "
-              "paper's choice) per seed, so a positive difference means the paper's choice did better when lower "
-              "is better.", ""]
+    lines += ["", "Difference: the alternative's value minus the paper's choice's, seed by seed, so a positive "
+              "difference means the paper's choice had the lower value; ratio: the alternative's mean over the paper's "
+              "choice's.", ""]
     return "\n".join(lines)
 
 
@@ -161,8 +163,9 @@ def render_activations(loaded: Loaded, results: dict) -> str:
     e = loaded.experiment
     lines = [header(None, "<!--", f"{OUT}/{e.name}.json"), ""]
     lines += ["<div class=\"experiment-figure\">", f"--8<-- \"{OUT}/{e.name}-activations.svg\"", "</div>", ""]
-    lines += ["| layer | channels | positive activations | mean in | mean out | multiplied by (median; range over "
-              "channels) | k<sup>-beta</sup> |", "|---|---|---|---|---|---|---|"]
+    lines += ["| layer | channels | positive activations | mean in | mean out | multiplied by (median of the "
+              "channels' medians) | k<sup>-beta</sup> | departure from k<sup>-beta</sup>: median, largest |",
+              "|---|---|---|---|---|---|---|---|"]
     for layer in act["layers"]:
         ch = layer["channels"]
         med = sorted(c["scale_median"] for c in ch)
@@ -170,7 +173,8 @@ def render_activations(loaded: Loaded, results: dict) -> str:
         mean_out = sum(c["out_mean"] for c in ch) / len(ch)
         lines.append(f"| `{layer['layer']}` (size {layer['size']}, alpha {layer['alpha']:g}, beta {layer['beta']:g}, "
                      f"k {layer['k']:g}) | {len(ch)} | {layer['positions']:,} | {mean_in:.3f} | {mean_out:.3f} | "
-                     f"{med[len(med) // 2]:.4f}; {med[0]:.4f} to {med[-1]:.4f} | {layer['k_factor']:.4f} |")
+                     f"{med[len(med) // 2]:.6f} | {layer['k_factor']:.6f} | {layer['departure_median']:.2g}, "
+                     f"{layer['departure_max']:.2g} |")
     variant = e.activations.variant if e.activations else ""
     lines += ["", f"From the `{variant}` network trained with seed {results['variants'][0]['seeds'][0]}, on "
               f"{act['images']:,} validation images.", ""]
@@ -225,8 +229,9 @@ def render_setting(loaded: Loaded, results: dict) -> str:
     seeds = results["variants"][0]["seeds"]
     rows = [
         ("data", "ImageNet (ILSVRC-2010/2012): about 1.2 million training images, 1,000 classes, colour photographs",
-         f"Fashion-MNIST: {s['train_images']:,} training images (a fixed random choice of the 60,000) and "
-         f"{s['val_images']:,} of the 10,000 test images for validation, {loaded.base.num_classes} classes, "
+         f"Fashion-MNIST: {s['train_images']:,} of the 60,000 training images and {s['val_images']:,} of the "
+         "10,000 test images (for validation), each a random choice fixed by seed 0, the same in every run; "
+         f"{loaded.base.num_classes} classes, "
          "grey clothing photographs"),
         ("input", "x".join(map(str, paper["input"])), "x".join(map(str, ours["input"]))),
         ("network", f"`alexnet_paper`: {paper['total']['params']:,} parameters, {paper['total']['macs']:,} "
@@ -375,14 +380,13 @@ def _plot_activations(plt, results: dict):
         ax.set_ylabel("activation")
         ax.legend(fontsize=7, ncols=2)
         ax.grid(axis="y", alpha=0.25, color="#888888")
-        h = layer["scale_histogram"]
+        h = layer["departure_log10_histogram"]
         counts = h["counts"]
         width = (h["high"] - h["low"]) / len(counts)
         lefts = [h["low"] + i * width for i in range(len(counts))]
         ax2 = row[1]
         ax2.bar(lefts, counts, width=width, align="edge", color=COLOURS[2])
-        ax2.axvline(layer["k_factor"], color=INK, linestyle=":", linewidth=1)
-        ax2.set_xlabel(f"{layer['layer']}: output / input (dotted: k^-beta)")
-        ax2.set_ylabel("positions")
+        ax2.set_xlabel(f"{layer['layer']}: log10(1 \u2212 factor / k^\u2212beta)")
+        ax2.set_ylabel("positive activations")
         ax2.grid(axis="y", alpha=0.25, color="#888888")
     return fig

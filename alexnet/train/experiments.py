@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -160,7 +161,9 @@ def train_run(spec_file: str, recipe_file: str, seed: int, train_eval_subset: in
     steps_per_epoch = len(train_y) // batch
     if steps_per_epoch == 0:
         raise TrainError(f"{len(train_y)} training images are fewer than one batch of {batch}")
-    epochs, points, seconds = [], [], 0.0
+    # seconds: processor time of the training steps (not evaluation), which other programs on a shared
+    # machine do not inflate as they do the wall clock; wall_seconds too, for the record.
+    epochs, points, seconds, wall = [], [], 0.0, 0.0
     for epoch in range(recipe.epochs):
         seed_epoch(seed, epoch, 0)  # dropout's random numbers
         generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch * 7_919)  # order and augmentation
@@ -170,7 +173,7 @@ def train_run(spec_file: str, recipe_file: str, seed: int, train_eval_subset: in
         totals = [0.0, 0.0, 0]  # loss, wrong, images over the epoch
         chunk = [0.0, 0]
         for step in range(steps_per_epoch):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             index = order[step * batch:(step + 1) * batch]
             x, y = augment(train_x[index], recipe, size, generator), train_y[index]
             logits = model(x)
@@ -179,7 +182,8 @@ def train_run(spec_file: str, recipe_file: str, seed: int, train_eval_subset: in
             loss.backward()
             optimizer.step()
             wrong = (logits.argmax(1) != y).sum().item()
-            seconds += time.perf_counter() - started
+            seconds += time.process_time() - cpu_started
+            wall += time.perf_counter() - started
             totals[0] += loss.item() * len(y)
             totals[1] += wrong
             totals[2] += len(y)
@@ -195,7 +199,8 @@ def train_run(spec_file: str, recipe_file: str, seed: int, train_eval_subset: in
         epochs.append({"epoch": epoch + 1, "train_loss": _r(totals[0] / totals[2]),
                        "train_running_error": _r(totals[1] / totals[2]), "train_top1_error": _r(seen["top1_error"]),
                        "val_loss": _r(val["loss"]), "val_top1_error": _r(val["top1_error"]),
-                       "val_top5_error": _r(val["top5_error"]), "lr": lr, "seconds": _r(seconds)})
+                       "val_top5_error": _r(val["top5_error"]), "lr": lr, "seconds": _r(seconds),
+                       "wall_seconds": _r(wall)})
     if weights_out:
         torch.save(model.state_dict(), weights_out)
     return {"seed": seed, "params": sum(p.numel() for p in model.parameters()), "train_images": len(train_y),
@@ -244,14 +249,27 @@ def lrn_activations(spec_file: str, recipe_file: str, weights: str, images: int,
                              "active": _r(mask.float().mean().item()),
                              "scale_median": _r(scale.median().item()), "scale_min": _r(scale.min().item()),
                              "scale_max": _r(scale.max().item())})
-        scales = (b[positive] / a[positive]).flatten()
-        lo, hi = scales.min().item(), scales.max().item()
-        counts = torch.histc(scales, bins=40, min=lo, max=hi if hi > lo else lo + 1e-6)
+        # How far LRN is from multiplying by the constant k^-beta, in float64 from the formula itself:
+        # factor / k^-beta = (1 + term / k)^-beta with term = alpha' * (sum of squares over the window).
+        a64 = a.double()
+        squares = F.pad(a64.pow(2).unsqueeze(1), (0, 0, 0, 0, layer.size // 2, (layer.size - 1) // 2)).squeeze(1)
+        window = squares.unfold(1, layer.size, 1).sum(-1)
+        term = (layer.alpha / layer.size if layer.convention == "divided_by_n" else layer.alpha) * window
+        departure = 1 - (1 + term / layer.k).pow(-layer.beta)
+        formula = (layer.k + term).pow(-layer.beta)
+        measured_error = ((b.double() - a64 * formula).abs().max() / a64.abs().max().clamp_min(1e-12)).item()
+        logs = departure[positive].clamp_min(1e-12).log10().flatten()
+        lo, hi = math.floor(logs.min().item()), math.ceil(logs.max().item())
+        hi = hi if hi > lo else lo + 1
+        counts = torch.histc(logs, bins=4 * (hi - lo), min=lo, max=hi)
         result.append({"layer": layer_name, "module": module_name, "size": layer.size, "alpha": layer.alpha,
                        "beta": layer.beta, "k": layer.k, "convention": layer.convention,
                        "k_factor": _r(layer.k ** -layer.beta), "channels": channels,
-                       "scale_histogram": {"low": _r(lo), "high": _r(hi), "counts": [int(c) for c in counts.tolist()]},
-                       "positions": int(positive.sum().item())})
+                       "departure_median": float(f"{departure[positive].median().item():.3g}"),
+                       "departure_max": float(f"{departure[positive].max().item():.3g}"),
+                       "departure_log10_histogram": {"low": lo, "high": hi,
+                                                     "counts": [int(c) for c in counts.tolist()]},
+                       "formula_matches_module": measured_error < 1e-5, "positions": int(positive.sum().item())})
     return {"images": len(x), "layers": result}
 
 
