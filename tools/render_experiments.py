@@ -175,6 +175,15 @@ def render_activations(loaded: Loaded, results: dict) -> str:
                      f"k {layer['k']:g}) | {len(ch)} | {layer['positions']:,} | {mean_in:.3f} | {mean_out:.3f} | "
                      f"{med[len(med) // 2]:.6f} | {layer['k_factor']:.6f} | {layer['departure_median']:.2g}, "
                      f"{layer['departure_max']:.2g} |")
+    largest = max(layer["departure_max"] for layer in act["layers"])
+    factors = ", ".join(f"{layer['k_factor']:.4f}" for layer in act["layers"])
+    if largest < 0.01:
+        lines += ["", f"**In this network LRN is a constant scale:** every positive activation left the LRN layers "
+                  f"multiplied by k<sup>-beta</sup> ({factors}) to within a fraction {largest:.1g} of that factor, "
+                  "so the sums of squares over neighbouring channels never mattered."]
+    else:
+        lines += ["", f"**LRN does more than scale here:** some activations were multiplied by a factor up to a "
+                  f"fraction {largest:.2g} below k<sup>-beta</sup> ({factors}), where their neighbours were strong."]
     variant = e.activations.variant if e.activations else ""
     lines += ["", f"From the `{variant}` network trained with seed {results['variants'][0]['seeds'][0]}, on "
               f"{act['images']:,} validation images.", ""]
@@ -378,7 +387,8 @@ def _plot_activations(plt, results: dict):
         ax.plot(xs, [c["out_mean"] for c in ch], "o", markersize=2.5, color=COLOURS[1], label="after (mean)")
         ax.set_xlabel(f"{layer['layer']}: channel")
         ax.set_ylabel("activation")
-        ax.legend(fontsize=7, ncols=2)
+        ax.legend(fontsize=7, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), handlelength=1.2,
+                  columnspacing=1.0)
         ax.grid(axis="y", alpha=0.25, color="#888888")
         h = layer["departure_log10_histogram"]
         counts = h["counts"]
