@@ -158,6 +158,8 @@ def load_recipe(name_or_file: str | Path, display_name: str | None = None) -> Re
     if not path.exists() and path.parent == RECIPE_DIR:
         raise SpecError([Problem(str(name_or_file), 1, 1, f"no bundled recipe {str(name_or_file)!r}; bundled: "
                                  f"{', '.join(bundled_recipes())} (or give a recipe file)")])
+    if not path.is_file():
+        raise SpecError([Problem(display_name or str(path), 1, 1, "no such recipe file")])
     source = read_source(path, display_name)
     if not isinstance(source.data, dict):
         raise SpecError([source.problem((), "a recipe must be a mapping (name: ..., data: ..., optimizer: ...)")])

@@ -20,7 +20,7 @@ from alexnet.spec import spec_from_source
 from tests.conftest import ROOT, run_python
 from tools.bench import site_bench
 from tools.bench.gen_bench import synthetic_spec
-from tools.bench.machine import cpuinfo, peak_gflops
+from tools.bench.machine import cpuinfo, machine_info, peak_gflops
 from tools.bench.report import render_markdown, render_svg
 from tools.bench.stats import interleave, paired_ratios, summarize
 from tools.generate import MARKER
@@ -130,8 +130,8 @@ def test_tiny_run_writes_results_in_the_documented_shape(tiny_run):
     assert set(results) >= {"command", "machine", "torch", "gpu", "parts"}
     assert results["torch"]["threads"] >= 1
     parts = results["parts"]
-    assert set(parts) == {"generator", "models", "lrn", "compile", "site"}
-    assert "skipped" in parts["compile"] and "skipped" in parts["site"]
+    assert set(parts) == {"generator", "models", "lrn", "compile", "training", "site"}
+    assert "skipped" in parts["compile"] and "skipped" in parts["site"] and "skipped" in parts["training"]
 
     generator = parts["generator"]
     assert generator["torch_imported"] is False
@@ -233,3 +233,24 @@ def test_a_bad_spec_is_reported_like_the_generator_does_and_nothing_is_written(r
     assert lines and all(re.match(r"spec/broken\.yaml:\d+:\d+: ", line) for line in lines), done.stderr
     assert "conv1" in done.stderr
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_training_part_pipeline_and_its_paragraphs(tmp_path):
+    """The data-pipeline measurement on four ImageNet-sized JPEGs, and the training section it renders into."""
+    from tools.bench import training
+    from tools.bench.__main__ import PARTS
+
+    pipeline = training.bench_pipeline(4, 1)
+    assert pipeline["one_worker"]["workers"] == 1 and pipeline["one_worker"]["images_per_s"] > 0
+    assert pipeline["gpu_need"]["train_flops_per_image"] == 3 * 2 * 714_188_480  # alexnet_torchvision's MACs
+    timed = {"median": 0.5, "q1": 0.4, "q3": 0.6, "min": 0.4, "max": 0.6, "n": 3, "images_per_s": 16.0}
+    part = {"train_step": {"batch": 8, "generated": timed, "torchvision": timed,
+                           "ratio": {"median": 1.0, "q1": 0.98, "q3": 1.02, "min": 0.9, "max": 1.1, "n": 3}},
+            "pipeline": pipeline, "config": {"rounds": 3, "warmup": 1, "quick": True},
+            "ddp": {"spec": "alexnet_mini", "recipe": "digits", "train_images": 64, "ratio_2_over_1": 0.7,
+                    "processes_1": {"images_per_s": 100.0}, "processes_2": {"images_per_s": 70.0}}}
+    results = {"command": "python -m tools.bench", "machine": machine_info(), "torch": None,
+               "gpu": {"note": "no GPU"},
+               "parts": {**{name: {"skipped": "not measured"} for name in PARTS}, "training": part}}
+    markdown = render_markdown(results)
+    assert "**Training step**" in markdown and "ratio 0.70" in markdown and "NVIDIA A100" in markdown

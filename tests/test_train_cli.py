@@ -72,6 +72,7 @@ def test_unreadable_image_is_skipped_and_counted_or_stops(tmp_path, jpegs):
     assert_one_line_error(done, "broken.JPEG", "cannot read")
 
 
+@pytest.mark.slow
 def test_lighting_command_prints_recipe_yaml(jpegs):
     done = alexnet("lighting", "--data", jpegs, "--max-images", "6")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -98,6 +99,7 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, jpegs):
         (("train", spec, "--recipe", "nonesuch", "--data", jpegs), ("no bundled recipe",)),
         (("train", "nonesuch", "--recipe", "digits"), ("no bundled spec",)),
         (("train", spec, "--recipe", "paper"), ("--data",)),
+        (("train", spec, "--recipe", recipe, "--data", jpegs, "--batch-size", "0"), ("--batch-size must be positive",)),
         (("evaluate", spec, "--weights", tmp_path / "none.pt", "--recipe", recipe), ("no such file",)),
     ]
     for args, fragments in cases:

@@ -26,7 +26,7 @@ def _train(spec, out, trace, world: int) -> list[subprocess.CompletedProcess]:
     done = []
     try:
         for p in procs:
-            stdout, stderr = p.communicate(timeout=180)
+            stdout, stderr = p.communicate(timeout=600)
             done.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
     finally:
         for p in procs:
@@ -71,7 +71,8 @@ def test_two_gloo_processes_equal_one_process_on_the_global_batch(tmp_path):
 
 
 def _initial(spec) -> dict:
-    from alexnet.train.model import build_model, resolve_spec
+    from alexnet.train.commands import resolve_spec
+    from alexnet.train.model import build_model
 
     torch.manual_seed(0)  # the digits recipe's seed, as the training command seeds it
     return build_model(resolve_spec(str(spec))).state_dict()

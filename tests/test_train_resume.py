@@ -16,7 +16,7 @@ ARGS = ("--recipe", "digits", "--epochs", str(EPOCHS), "--batch-size", "16", "--
 VOLATILE = {"images_per_s", "epoch_time_s"}  # timings differ between runs; everything else must not
 
 
-def _wait_for_lines(path, n: int, proc, timeout: float = 120) -> None:
+def _wait_for_lines(path, n: int, proc, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and len(path.read_text().splitlines()) >= n:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from alexnet.analysis import Analysis, analyse
 from alexnet.source import SpecError
+from alexnet.spec import load_spec
 
 from . import TrainError
 
@@ -49,13 +52,31 @@ def add_commands(commands) -> None:
                                    "training set, as recipe YAML")
     lighting.add_argument("--recipe", default="paper", help="which data (default: paper, an ImageNet folder)")
     lighting.add_argument("--data", help="data folder (ImageNet layout: its train/ is read)")
-    lighting.add_argument("--channels", type=int, default=3, choices=(1, 3))
+    lighting.add_argument("--channels", type=int, default=3, choices=(1, 3),
+                          help="decode folder images as RGB (3) or grey (1); built-in data keep their own")
     lighting.add_argument("--max-images", type=int, default=10_000, help="a random choice of this many images")
+
+
+def resolve_spec(arg: str) -> Analysis:
+    """SPEC on the command line: a bundled name (``alexnet_mini``) or a file path."""
+    from alexnet import available_models, spec_path
+
+    looks_like_name = "/" not in arg and not arg.endswith((".yaml", ".yml"))
+    path = spec_path(arg) if looks_like_name else Path(arg)
+    if looks_like_name and not path.exists():
+        raise TrainError(f"no bundled spec {arg!r}; bundled: {', '.join(available_models())} (or give a spec file)")
+    return analyse(load_spec(path, f"spec/{arg}.yaml" if looks_like_name else None))
 
 
 def run(args: argparse.Namespace) -> int:
     quiet = int(os.environ.get("RANK", 0)) != 0  # under torchrun, one copy of an error is enough
     try:
+        if args.command in ("train", "evaluate"):  # spec and recipe errors before torch loads (seconds)
+            from alexnet.recipe import load_recipe
+
+            resolve_spec(args.spec)
+            if args.recipe:
+                load_recipe(args.recipe)
         if args.command == "train":
             from .run import train
 

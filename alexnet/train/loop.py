@@ -202,6 +202,8 @@ def train_epoch(model, optimizer, data, batches: list[list[int]], ctx: Context, 
             raise TrainError(f"{unreadable[0]}: cannot read this image (the recipe says data.unreadable: stop; "
                              "'skip' would skip and count it)")
         partial["unreadable"] += len(unreadable)
+        # A batch whose images were all unreadable is skipped; under DDP the other ranks then wait for it until
+        # the process-group timeout (ALEXNET_DIST_TIMEOUT_S) ends the job with an error rather than a hang.
         if len(y):
             x, y = x.to(ctx.device, non_blocking=True), y.to(ctx.device, non_blocking=True)
             if ctx.device.type == "cuda":

@@ -7,26 +7,15 @@ exact module the generator would write for it, with the spec's init (``reset_par
 from __future__ import annotations
 
 import hashlib
-import importlib
 import types
 from pathlib import Path
 
 import torch
 
-from alexnet import available_models, spec_path
-from alexnet.analysis import Analysis, analyse
-from alexnet.spec import load_spec
+from alexnet import available_models, load_model
+from alexnet.analysis import Analysis
 
 from . import TrainError
-
-
-def resolve_spec(arg: str) -> Analysis:
-    """SPEC on the command line: a bundled name (``alexnet_mini``) or a file path."""
-    looks_like_name = "/" not in arg and not arg.endswith((".yaml", ".yml"))
-    path = spec_path(arg) if looks_like_name else Path(arg)
-    if looks_like_name and not path.exists():
-        raise TrainError(f"no bundled spec {arg!r}; bundled: {', '.join(available_models())} (or give a spec file)")
-    return analyse(load_spec(path, arg if looks_like_name else None))
 
 
 def model_source(analysis: Analysis) -> str:
@@ -47,10 +36,9 @@ def build_model(analysis: Analysis) -> torch.nn.Module:
     bundled = Path(spec.file).name == f"{spec.name}.yaml" and spec.name in available_models()
     generated = Path(__file__).resolve().parents[1] / "models" / f"{spec.name}.py"
     if bundled and generated.read_text() == source:  # the committed module is this spec's, unchanged
-        module = importlib.import_module(f"alexnet.models.{spec.name}")
-    else:
-        module = types.ModuleType(f"alexnet_spec_{spec.name}")
-        exec(compile(source, f"<model rendered from {spec.file}>", "exec"), module.__dict__)  # our own renderer's code
+        return load_model(spec.name, num_classes=spec.num_classes)
+    module = types.ModuleType(f"alexnet_spec_{spec.name}")
+    exec(compile(source, f"<model rendered from {spec.file}>", "exec"), module.__dict__)  # our own renderer's code
     return getattr(module, module.__all__[0])()
 
 

@@ -12,6 +12,7 @@ import torch
 from alexnet.recipe import Recipe, load_recipe
 
 from . import TrainError
+from .commands import resolve_spec
 from .data import TensorImages, dataset, eval_transform, lighting_statistics, train_transform
 from .loop import (
     CHECKPOINT_FORMAT,
@@ -31,7 +32,7 @@ from .loop import (
     world_from_env,
     write_text_atomic,
 )
-from .model import build_model, check_state_dict, resolve_spec, spec_digest
+from .model import build_model, check_state_dict, spec_digest
 from .optim import Schedule, build_optimizer
 
 
@@ -39,6 +40,10 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     recipe = load_recipe(args.recipe)
     update = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("seed", args.seed))
               if v is not None}
+    for key, value in [*update.items(), ("train_subset", getattr(args, "train_subset", None))]:
+        if value is not None and value < (0 if key == "seed" else 1):
+            raise TrainError(f"--{key.replace('_', '-')} must be {'at least 0' if key == 'seed' else 'positive'}, "
+                             f"got {value}")
     if getattr(args, "train_subset", None):
         update["data"] = recipe.data.model_copy(update={"train_subset": args.train_subset})
     if update:
@@ -88,10 +93,14 @@ def train(args: argparse.Namespace) -> int:
             raise TrainError(f"{checkpoint_path}: not a checkpoint of `python -m alexnet train`")
         check_state_dict(model, state["model"], f"{checkpoint_path} (spec {state.get('spec')!r}, not {spec.name!r})"
                          if state.get("spec") != spec.name else str(checkpoint_path))
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        first_epoch, partial, history, rng = state["epoch"], state["partial"], state["history"], state["rng"]
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            first_epoch, partial, history, rng = state["epoch"], state["partial"], state["history"], state["rng"]
+        except (KeyError, ValueError, TypeError) as exc:  # another optimizer kind, or a damaged checkpoint
+            raise TrainError(f"{checkpoint_path}: does not fit recipe {recipe.name!r} "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'incomplete'})") from None
         if first_epoch >= recipe.epochs and partial["step"] == 0:
             raise TrainError(f"{checkpoint_path}: the run already finished its {first_epoch} epochs "
                              "(raise --epochs to train longer)")
