@@ -267,9 +267,10 @@ def _svg_cached(path: str, what: str, text: str) -> str:
     loaded = load_experiment(Path(path))
     name = loaded.experiment.name
     results = json.loads(text)
+    first = header(None, "<!--", f"{OUT}/{name}.json") + "\n"
     if what == "activations":
-        return _figure(name + "-activations", lambda fig: _plot_activations(fig, results))
-    return _figure(name, lambda fig: _plot_experiment(fig, loaded, results))
+        return first + _figure(name + "-activations", lambda fig: _plot_activations(fig, results))
+    return first + _figure(name, lambda fig: _plot_experiment(fig, loaded, results))
 
 
 def _figure(salt: str, draw) -> str:
