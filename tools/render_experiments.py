@@ -138,6 +138,15 @@ def render_experiment(loaded: Loaded, results: dict | None) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Mean \u00b1 standard deviation over {len(seeds)} seeds; error rates in percent, differences in "
               "percentage points.", ""]
+    failed = diverged(loaded, results)
+    if failed:
+        listed = "; ".join(f"`{name}` seed{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))}"
+                           for name, bad in failed.items())
+        lines += ["!!! warning \"Runs that did not learn\"", "",
+                  f"    {listed}: the validation error ended at chance level (at least "
+                  f"{100 * chance_level(loaded):.0f}% for {loaded.base.num_classes} classes): training diverged at "
+                  "this learning rate. These runs are kept in the statistics, so the claims that involve them "
+                  "compare a network that learned with one that did not.", ""]
     lines += ["| claim | the paper | measured here: " + "difference (95% CI) | ratio | verdict |",
               "|---|---|---|---|---|"]
     for s in summaries:
@@ -156,6 +165,23 @@ def render_experiment(loaded: Loaded, results: dict | None) -> str:
               "difference means the paper's choice had the lower value; ratio: the alternative's mean over the paper's "
               "choice's.", ""]
     return "\n".join(lines)
+
+
+def chance_level(loaded: Loaded) -> float:
+    """A final validation error this high means the network learned (almost) nothing: chance minus 5 points."""
+    return 1 - 1 / loaded.base.num_classes - 0.05
+
+
+def diverged(loaded: Loaded, results: dict) -> dict[str, list[int]]:
+    """Variant name -> the seeds whose run ended at chance level (or with a loss that is not a number)."""
+    out = {}
+    for variant in results["variants"]:
+        bad = [run["seed"] for run in variant["runs"]
+               if not run["epochs"][-1]["val_top1_error"] < chance_level(loaded)
+               or not math.isfinite(run["epochs"][-1]["train_loss"])]
+        if bad:
+            out[variant["name"]] = bad
+    return out
 
 
 def render_activations(loaded: Loaded, results: dict) -> str:
@@ -208,13 +234,29 @@ def render_summary(items: list[tuple[Loaded, str | None]]) -> str:
             s = summarize(e, results, claim)
             diff = f"{_signed(s.diff_mean, s.unit)} ({_signed(s.diff_low, s.unit)} to {_signed(s.diff_high, s.unit)})"
             unit = {"points": " points", "epochs": " epochs", "s": ""}[s.unit]
+            failed = diverged(loaded, results)
+            note = sum(len(failed.get(name, [])) for name in (claim.variant, claim.against))
+            flag = f" ({note} run(s) that did not learn included)" if note else ""
             lines.append(f"| {markdown_text(e.title)} | `{claim.variant}` vs `{claim.against}`: "
-                         f"{markdown_text(s.label)} | {diff}{unit} | **{VERDICT[s.verdict]}** |")
+                         f"{markdown_text(s.label)} | {diff}{unit} | **{VERDICT[s.verdict]}**{flag} |")
     lines.append("")
+    cpu_seconds: dict[tuple, float] = {}
+    for _loaded, text in items:
+        results = json.loads(text) if text else None
+        if results is None or results.get("format") != RESULTS_FORMAT:
+            continue
+        hashes = results["provenance"]["hashes"]
+        for variant in results["variants"]:
+            for run in variant["runs"]:
+                key = (hashes["spec"], hashes["recipe"], hashes["variants"][variant["name"]], run["seed"])
+                cpu_seconds[key] = run["epochs"][-1]["seconds"]
     for wall, date, names, runs, jobs, cpu, torch_version in sorted(set(walls)):
         lines += [f"`make experiments` on {date[:10]} trained {runs} distinct runs for {len(names)} experiment(s) "
                   f"in **{wall / 60:.1f} minutes** ({jobs} processes of one thread each; CPU: {cpu}, "
-                  f"{_cores(items)} cores; PyTorch {torch_version}).", ""]
+                  f"{_cores(items)} cores; PyTorch {torch_version}). The training steps of those runs took "
+                  f"{sum(cpu_seconds.values()) / 60:.1f} processor-minutes in all (evaluation and start-up not "
+                  "counted); the rest of the wall-clock time is evaluation, start-up and, on a shared machine, other "
+                  "programs.", ""]
     return "\n".join(lines)
 
 
