@@ -229,7 +229,7 @@ def render_summary(items: list[tuple[Loaded, str | None]]) -> str:
         prov = results["provenance"]
         walls.append((prov["wall_s"], prov["date"], tuple(prov["experiments_in_this_invocation"]),
                       prov["distinct_runs_in_this_invocation"], prov["jobs"], prov["machine"].get("cpu", ""),
-                      prov["torch"]))
+                      prov["torch"], prov["threads_per_job"]))
         for claim in e.claims:
             s = summarize(e, results, claim)
             diff = f"{_signed(s.diff_mean, s.unit)} ({_signed(s.diff_low, s.unit)} to {_signed(s.diff_high, s.unit)})"
@@ -248,13 +248,14 @@ def render_summary(items: list[tuple[Loaded, str | None]]) -> str:
         hashes = results["provenance"]["hashes"]
         for variant in results["variants"]:
             for run in variant["runs"]:
-                key = (hashes["spec"], hashes["recipe"], hashes["variants"][variant["name"]], run["seed"])
+                key = (results["provenance"]["date"], hashes["spec"], hashes["recipe"],
+                       hashes["variants"][variant["name"]], run["seed"])
                 cpu_seconds[key] = run["epochs"][-1]["seconds"]
-    for wall, date, names, runs, jobs, cpu, torch_version in sorted(set(walls)):
+    for wall, date, names, runs, jobs, cpu, torch_version, threads in sorted(set(walls)):
         lines += [f"`make experiments` on {date[:10]} trained {runs} distinct runs for {len(names)} experiment(s) "
-                  f"in **{wall / 60:.1f} minutes** ({jobs} processes of one thread each; CPU: {cpu}, "
+                  f"in **{wall / 60:.1f} minutes** ({jobs} process(es) of {threads} thread(s) each; CPU: {cpu}, "
                   f"{_cores(items)} cores; PyTorch {torch_version}). The training steps of those runs took "
-                  f"{sum(cpu_seconds.values()) / 60:.1f} processor-minutes in all (evaluation and start-up not "
+                  f"{sum(v for k, v in cpu_seconds.items() if k[0] == date) / 60:.1f} processor-minutes in all (evaluation and start-up not "
                   "counted); the rest of the wall-clock time is evaluation, start-up and, on a shared machine, other "
                   "programs.", ""]
     return "\n".join(lines)
