@@ -255,10 +255,14 @@ def render_summary(items: list[tuple[Loaded, str | None]]) -> str:
         lines += [f"`make experiments` on {date[:10]} trained {runs} distinct runs for {len(names)} experiment(s) "
                   f"in **{wall / 60:.1f} minutes** ({jobs} process(es) of {threads} thread(s) each; CPU: {cpu}, "
                   f"{_cores(items)} cores; PyTorch {torch_version}). The training steps of those runs took "
-                  f"{sum(v for k, v in cpu_seconds.items() if k[0] == date) / 60:.1f} processor-minutes in all (evaluation and start-up not "
+                  f"{_minutes(cpu_seconds, date):.1f} processor-minutes in all (evaluation and start-up not "
                   "counted); the rest of the wall-clock time is evaluation, start-up and, on a shared machine, other "
                   "programs.", ""]
     return "\n".join(lines)
+
+
+def _minutes(cpu_seconds: dict[tuple, float], date: str) -> float:
+    return sum(v for k, v in cpu_seconds.items() if k[0] == date) / 60
 
 
 def _cores(items) -> str:
