@@ -8,7 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 SERVE_ADDR ?= 127.0.0.1:8000
 
-.PHONY: setup generate check serve site test lint bench chromium fashion-mnist clean
+.PHONY: setup generate check serve site test lint bench chromium fashion-mnist experiments clean
 
 # The venv is rebuilt when the dependency files change (requirements.lock pins every package).
 $(STAMP): pyproject.toml requirements.lock
@@ -49,6 +49,12 @@ fashion-mnist:
 test: setup chromium fashion-mnist lint check
 	$(PY) -m pytest -n 2 --dist loadgroup; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Train every experiment of spec/experiments/ (all variants, all seeds) and rewrite
+# docs/generated/experiments/<name>.json, then regenerate the pages from them. Under 30 minutes on 2 cores.
+experiments: setup fashion-mnist
+	$(PY) -m alexnet.train.experiments
+	$(PY) -m tools.generate
 
 bench: setup
 	$(PY) -m tools.bench

@@ -26,6 +26,7 @@ from alexnet.spec import schema
 from alexnet.validation import validate_file
 
 from .render_comparison import render_comparison
+from .render_experiments import experiment_artifacts
 from .render_lineage import render_lineage
 from .render_markdown import render_parameters
 from .render_site import (
@@ -147,6 +148,7 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
         if chosen_names is None or analysis.spec.name in chosen_names:
             files.update(spec_artifacts(analysis))
     files.update(project_artifacts(all_analyses))
+    files.update(experiment_artifacts(root))
     result = Plan(files)
     if everything:
         for path in _files_under(root, GENERATED_DIRS):
