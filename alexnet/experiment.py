@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictInt, ValidationError, model_validator
 
 from . import SPEC_DIR, spec_path
+from .errors import problems_from
 from .recipe import Recipe, load_recipe, recipe_path
 from .source import Problem, Source, SpecError, read_source
 from .spec import Spec, load_spec
@@ -214,7 +215,7 @@ def load_experiment(name_or_file: str | Path, display_name: str | None = None) -
     try:
         experiment = Experiment.model_validate(source.data)
     except ValidationError as exc:
-        raise SpecError(_problems(exc, source)) from None
+        raise SpecError(problems_from(exc, source, Experiment)) from None
     experiment._source = source
     problems: list[Problem] = []
     if path.parent.resolve() == EXPERIMENT_DIR and experiment.name != path.stem:
@@ -483,54 +484,3 @@ def stale_reasons(loaded: Loaded, results: dict | None) -> list[str]:
 
 
 # --- errors -------------------------------------------------------------------------------------------------
-
-def _problems(exc: ValidationError, source: Source) -> list[Problem]:
-    """Pydantic's errors located in the file (the same wording as recipes: unknown key, missing key, rule)."""
-    out = []
-    for error in exc.errors():
-        loc, data, path = tuple(error["loc"]), source.data, []
-        for part in loc:
-            inside = (isinstance(data, dict) and part in data) or \
-                (isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
-            if inside:
-                path.append(part)
-                data = data[part]
-            elif isinstance(data, dict) and isinstance(part, str) and not part.startswith(("function-", "literal[")):
-                path.append(part)
-                break
-        field = ".".join(str(p) for p in path) or "the experiment"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            close = difflib.get_close_matches(str(path[-1]), _known_keys(path[:-1]), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append(source.problem(tuple(path), f"unknown key {path[-1]!r}{hint}", key=True))
-        elif kind == "missing":
-            out.append(source.problem(tuple(path[:-1]), f"missing required key {field!r}"))
-        else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            got = f", got {json.dumps(error['input'])[:60]}" if kind != "value_error" and \
-                not isinstance(error.get("input"), dict | list) else ""
-            out.append(source.problem(tuple(path), f"{field}: {message}{got}"))
-    return list(dict.fromkeys(out))
-
-
-def _known_keys(path: list) -> list[str]:
-    model: Any = Experiment
-    for part in path:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        inner = [a for a in _flatten_args(field.annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not inner:
-            return []
-        model = inner[0]
-    return list(model.model_fields)
-
-
-def _flatten_args(annotation: Any) -> list:
-    args = getattr(annotation, "__args__", None)
-    if not args:
-        return [annotation]
-    return [x for a in args for x in _flatten_args(a)]

@@ -116,12 +116,12 @@ def test_a_changed_variant_or_recipe_makes_the_results_stale(tmp_path: Path):
 
 @pytest.mark.parametrize(("change", "expected"), [
     (("seeds: [3, 7]", "seeds: [3, 7]\nseedz: [1]"), "7:1: unknown key 'seedz' (did you mean 'seeds'?)"),
-    (("{kind: lrn, remove: true}", "{kind: lrn, remove: true, set: {size: 3}}"), "15:9: variants.1.edits.0: an edit does"),
+    (("{kind: lrn, remove: true}", "{kind: lrn, remove: true, set: {size: 3}}"), "15:9: variants[1].edits[0]: an edit does"),
     (("{kind: lrn, remove: true}", "{layer: norm9, remove: true}"), "the base spec has no layer 'norm9'"),
     (("{kind: lrn, remove: true}", "{kind: conv, set: {kernel_size: 0}}"), "gives a spec that is not valid"),
     (("    against: no_lrn\n    paper:", "    against: nope\n    paper:"), "claims[0].against: no variant 'nope'"),
     (("base: alexnet_mini", "base: missing_spec.yaml"), "4:7: base: no spec 'missing_spec.yaml'"),
-    (("threshold: 0.5", "threshold: 1.5"), "claims.1.threshold:"),
+    (("threshold: 0.5", "threshold: 1.5"), "claims[1].threshold: must be less than 1.0, got 1.5"),
 ])
 def test_bad_experiments_are_reported_at_their_line_and_column(tmp_path: Path, change, expected):
     (tmp_path / "recipe.yaml").write_text(TINY_RECIPE)
