@@ -35,6 +35,23 @@ def _grouped_convs(analysis: Analysis) -> list[str]:
     return [row.display for row in analysis.layers_of("conv") if row.layer.groups > 1]
 
 
+def _merges(analysis: Analysis) -> dict:
+    """Residual additions (split by whether the shortcut carries the block's input unchanged) and
+    concatenations (with how many branches each joins)."""
+    readers: dict[str, int] = {}
+    for row in analysis.rows:
+        for source in row.sources:
+            readers[source] = readers.get(source, 0) + 1
+    adds = analysis.layers_of("add")
+    concats = analysis.layers_of("concat")
+    return {
+        "adds": len(adds),
+        "identity_adds": sum(any(readers[s] > 1 for s in row.sources) for row in adds),
+        "concats": len(concats),
+        "branches": sorted({len(row.sources) for row in concats}),
+    }
+
+
 def facts(analysis: Analysis) -> dict:
     """The numbers of the "key features" list."""
     rows = analysis.rows
@@ -55,6 +72,8 @@ def facts(analysis: Analysis) -> dict:
         "activation_count": len(activations),
         "lrn": lrn,
         "dropout": dropout,
+        "batchnorm": len(analysis.layers_of("batchnorm")),
+        **_merges(analysis),
         "classes": analysis.spec.num_classes,
     }
 
