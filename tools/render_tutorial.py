@@ -77,15 +77,16 @@ def _edited(spec, layer_name: str, update: dict):
 
 
 def render_tutorial_residual(analyses: list[Analysis], root: Path) -> str:
-    """What the second edit changes: the line is inserted into the spec's text, which then goes through the
-    one validation path like a saved file."""
-    seed = _seed(analyses)
+    """What the second edit changes: the line is inserted into the spec's text, and the text before and after
+    goes through the one validation path like a saved file."""
     file = f"spec/{SEED_SPEC}.yaml"
     context = {"header": header(None, "<!--", file), "file": file, "after": RESIDUAL_AFTER,
                "name": RESIDUAL_LAYER["name"], "inputs": RESIDUAL_LAYER["from"],
                "around": RESIDUAL_AROUND, "invalid": [], "snippet": ""}
-    lines = (root / file).read_text().splitlines() if seed else []
-    at = next((i for i, text in enumerate(lines) if f"{{name: {RESIDUAL_AFTER}," in text), None)
+    path = root / file
+    text = path.read_text() if _seed(analyses) and path.is_file() else ""
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if f"{{name: {RESIDUAL_AFTER}," in line), None)
     context["missing"] = at is None
     if at is None:
         return environment().get_template("tutorial_residual.md.j2").render(**context)
@@ -96,16 +97,16 @@ def render_tutorial_residual(analyses: list[Analysis], root: Path) -> str:
     context["snippet"] = "\n".join(edited_lines[first:at + 2 + CONTEXT_LINES])
     context["highlight"] = at + 2 - first  # the inserted line, counted from 1 in the snippet
     try:
+        before = validate_text(text, file)
         edited = validate_text("\n".join(edited_lines) + "\n", file)
     except SpecError as exc:  # the spec as it stands now may not admit the edit
         context["invalid"] = [p.message for p in exc.problems]
         return environment().get_template("tutorial_residual.md.j2").render(**context)
-    weighted = {r.name: r.path for r in seed.rows if r.params}
-    context.update(_changes(seed, edited),
+    weighted = {r.name: r.path for r in before.rows if r.params}
+    reader = next((r for r in edited.rows if RESIDUAL_LAYER["name"] in r.sources), None)
+    context.update(_changes(before, edited), reader=reader,
                    same_keys=weighted == {r.name: r.path for r in edited.rows if r.params},
-                   reader=next((r for r in edited.rows if RESIDUAL_LAYER["name"] in r.sources), None))
-    context["shape"] = fmt_chw(edited.row(RESIDUAL_LAYER["name"]).output)
-    if context["reader"]:
-        before = seed.row(context["reader"].name)
-        context["rf"] = (fmt_rf(before.receptive_field), fmt_rf(context["reader"].receptive_field))
+                   shape=fmt_chw(edited.row(RESIDUAL_LAYER["name"]).output))
+    if reader:
+        context["rf"] = (fmt_rf(before.row(reader.name).receptive_field), fmt_rf(reader.receptive_field))
     return environment().get_template("tutorial_residual.md.j2").render(**context)
