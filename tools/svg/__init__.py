@@ -32,7 +32,8 @@ def render_figure(figure: Figure, spec) -> str:
     # The header is prepended, not templated: autoescape would turn its comment markers into text.
     return header(spec, "<!--") + "\n" + environment().get_template("architecture.svg.j2").render(
         width=num(figure.width), height=num(figure.height), root=figure.root_class,
-        prefix=figure.prefix, title=figure.title, desc=figure.desc, nodes=figure.nodes(), palette=PALETTE)
+        prefix=figure.prefix, title=figure.title, desc=figure.desc, nodes=figure.nodes(), palette=PALETTE,
+        graph=figure.graph)
 
 
 def render_compact(analysis: Analysis) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from alexnet.analysis import Analysis, Row
 from alexnet.formatting import fmt_chw
 
+from .compact_graph import layout_compact_graph
 from .figure import Figure, Group, Text, arrow_head, layer_id, line, rect, terminal_id, text_width
 from .labels import is_activation, layer_label, layer_title
 from .legend import legend, legend_width
@@ -54,6 +55,10 @@ def _baseline(top: float, height: float, size: float) -> float:
 
 
 def layout_compact(analysis: Analysis) -> Figure:
+    if analysis.graph is not None and not analysis.graph.is_sequential:
+        figure = layout_compact_graph(analysis)
+        if figure is not None:
+            return figure
     spec = analysis.spec
     prefix = f"{spec.name}-compact-"
     boxes = _boxes(analysis)
@@ -116,8 +121,9 @@ def layout_compact(analysis: Analysis) -> Figure:
 
 
 def _reads(analysis: Analysis) -> dict[str, str]:
-    """`` <- bn2, downsample`` for a layer that reads anything but the layer drawn above it (branches and
-    skips are not drawn as arrows yet: the column keeps execution order, and this note says what joins)."""
+    """`` <- bn2, downsample`` for a layer that reads anything but the layer drawn above it: for a graph whose
+    branches do not nest (compact_graph.py draws the others), the column keeps execution order and this
+    note says what joins."""
     notes, above = {}, "input"
     for row in analysis.rows:
         if row.sources and row.sources != (above,):
