@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from alexnet.analysis import Analysis, Row
 from alexnet.formatting import fmt_chw
 
-from .compact_graph import layout_compact_graph
 from .figure import Figure, Group, Text, arrow_head, layer_id, line, rect, terminal_id, text_width
 from .labels import is_activation, layer_label, layer_title
 from .legend import legend, legend_width
@@ -55,10 +54,6 @@ def _baseline(top: float, height: float, size: float) -> float:
 
 
 def layout_compact(analysis: Analysis) -> Figure:
-    if analysis.graph is not None and not analysis.graph.is_sequential:
-        figure = layout_compact_graph(analysis)
-        if figure is not None:
-            return figure
     spec = analysis.spec
     prefix = f"{spec.name}-compact-"
     boxes = _boxes(analysis)

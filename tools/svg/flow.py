@@ -24,6 +24,7 @@ class Spacing:
     lane_label: float = 6  # from a lane to its label
     frame_head: float = 22  # a frame's title line
     frame_pad: float = 8
+    widen_joins: bool = True  # a join of three or more branches reaches over the inner ones (a wide box)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class _Placer:
                 x += lo + hi + self.s.col_gap
         left = max(lo - a for a, (lo, _hi, _h) in zip(axes, sizes, strict=True))
         right = max(a + hi for a, (_lo, hi, _h) in zip(axes, sizes, strict=True))
-        if len(axes) > 2:  # inner branches drop straight in, the outer two come in at its corners
+        if len(axes) > 2 and self.s.widen_joins:  # inner branches drop straight in, the outer two come in at its corners
             reach = max(abs(axes[1]), abs(axes[-2])) + 24
             self.out.half[fork.join] = max(self.m[fork.join].half, reach, self.out.half.get(fork.join, 0))
         lane = 0.0
@@ -205,6 +206,8 @@ class _Placer:
 
 def _spread(wanted: list[float], low: float, high: float, step: float = 10) -> list[float]:
     """Entry points into a join: each as close to its branch as the join's width allows, in order, apart."""
+    if len(wanted) > 1:
+        step = max(1.0, min(step, (high - low) / (len(wanted) - 1)))
     out = []
     for x in wanted:
         x = min(max(x, low), high)
