@@ -42,8 +42,10 @@ def _lines(unit: Unit, prefix: str | None, shape: tuple[int, ...]) -> list[list[
         return [[(unit.terminal, "name", NAME_SIZE, None)], [(fmt_chw(shape), "shape", LINE_SIZE, None)]]
     head = unit.head
     name = head.display if head.layer.display else local_name(head.name, prefix)
-    lines = [[(name, "name", NAME_SIZE, None)], [(layer_label(head), "label", LINE_SIZE, None)],
-             [(fmt_chw(head.output), "shape", LINE_SIZE, None)]]
+    lines = [[(name, "name", NAME_SIZE, None)]]
+    if layer_label(head) != name:  # an add named add says it once
+        lines.append([(layer_label(head), "label", LINE_SIZE, None)])
+    lines.append([(fmt_chw(head.output), "shape", LINE_SIZE, None)])
     followers = [(f"+ {layer_label(r)}", "label muted", LINE_SIZE, r) for r in unit.rows[1:]]
     return lines + ([followers] if followers else [])
 

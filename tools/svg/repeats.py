@@ -1,7 +1,7 @@
 """Runs of one block used again and again, which the compact view draws once with an "x N" marker.
 
 Two top-level block uses are the same when they use the same block with the same arguments (after
-defaults), the second reads the first's output, and both map a tensor of one shape to that same shape.
+defaults), the second reads the first's output (and nothing else does), and both map a tensor of one shape to that same shape.
 Then their layers, shapes and parameters are identical, so drawing the first one says everything. ResNet's
 stages are like this after their first block (which changes the shape and has the projection shortcut).
 """
@@ -34,10 +34,15 @@ class Run:
 def repeated_runs(analysis: Analysis) -> list[Run]:
     graph = analysis.graph
     shapes = {INPUT: analysis.input, **{row.name: row.output for row in analysis.rows}}
+    readers: dict[str, set[str]] = {}
+    for row in analysis.rows:
+        for source in row.sources:
+            readers.setdefault(source, set()).add(row.name)
 
     def same(a: Instance, b: Instance) -> bool:
         return (a.block == b.block and a.args == b.args and b.input == a.output
-                and shapes[a.input] == shapes[a.output] == shapes[b.output])
+                and shapes[a.input] == shapes[a.output] == shapes[b.output]
+                and readers.get(a.output, set()) <= set(layer_names(b)))  # nothing else reads a hidden use
 
     runs, current = [], []
     for _section, _index, entry in graph.entries:
