@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from alexnet.analysis import Analysis, Row
 from alexnet.formatting import fmt_chw
+from alexnet.graph import path_name
 
 from .figure import Figure, Group, Text, arrow, layer_id, rect, terminal_id, text_width
 from .flow import Metrics, place
@@ -59,8 +60,7 @@ def layout_compact_graph(analysis: Analysis) -> Figure | None:
     need = [text_width(t, LABEL_SIZE) + sum(w + BADGE_GAP for w in b) + 2 * BOX_PAD
             for t, b in zip(labels, badges, strict=True)]
     widths = _widths(plan.items, need, [0.0] * len(units))
-    framed_units = {u for u in plan.prefixes}
-    trunk = {item for item in plan.items if isinstance(item, int) and item not in framed_units and units[item].rows}
+    trunk = {item for item in plan.items if isinstance(item, int) and item not in plan.prefixes and units[item].rows}
     shapes = [fmt_chw(u.output) if u.rows else fmt_chw(analysis.input) for u in units]
     metrics = []
     for u, unit in enumerate(units):
@@ -95,7 +95,7 @@ def layout_compact_graph(analysis: Analysis) -> Figure | None:
                   Text(left + dx + 6, top + dy + 15, title, TITLE_SIZE, "heading")]
         if marker:
             items.append(Text(right + dx - 6, top + dy + 16, marker, MARKER_SIZE, "heading", "end"))
-        name = run.name if run else ".".join(map(str, instance.path))
+        name = path_name(instance.path)
         groups.append(Group(items, cls="block", id=f"{prefix}block-{name}", title=_frame_tooltip(instance, run)))
 
     edges: dict[int, list] = {}
@@ -161,7 +161,7 @@ def _baseline(top: float, height: float, size: float) -> float:
 
 
 def _frame_title(instance, run: Run | None) -> str:
-    return run.title if run else f"{'.'.join(map(str, instance.path))} ({instance.block})"
+    return run.title if run else f"{path_name(instance.path)} ({instance.block})"
 
 
 def _frame_tooltip(instance, run: Run | None) -> str:
@@ -169,7 +169,7 @@ def _frame_tooltip(instance, run: Run | None) -> str:
     if run:
         return (f"{run.title}: block {instance.block} used {len(run.uses)} times in a row with the same arguments "
                 f"({args}) and shapes; drawn once")
-    return f"{'.'.join(map(str, instance.path))}: block {instance.block} ({args})"
+    return f"{path_name(instance.path)}: block {instance.block} ({args})"
 
 
 def _describe(analysis: Analysis, plan: Layout, runs: list[Run]) -> str:

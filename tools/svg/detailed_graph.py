@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from alexnet.analysis import Analysis, Row
 from alexnet.formatting import fmt_chw
+from alexnet.graph import path_name
 
 from .detailed import _size, _Volume
 from .figure import Figure, Group, Text, arrow, layer_id, line, rect, terminal_id, text_width
@@ -71,7 +72,7 @@ def layout_detailed_graph(analysis: Analysis) -> Figure | None:
         label_w = text_width(fmt_chw(shapes[k]), LINE_SIZE)  # written beside a shortcut's lane
         metrics.append(Metrics(half, half + TEXT_GAP + text_w, max(h + d, LINE_HEIGHT * len(lines[k]) + 3), half,
                                label_w))
-    titles = [f"{'.'.join(map(str, instance.path))} ({instance.block})" for instance, _run in plan.framed]
+    titles = [f"{path_name(instance.path)} ({instance.block})" for instance, _run in plan.framed]
     frames = [replace(f, title_w=text_width(t, TITLE_SIZE)) for f, t in zip(plan.frames, titles, strict=True)]
     at = place(plan.items, metrics, frames, 0, 0, SPACING)
 
@@ -87,8 +88,8 @@ def layout_detailed_graph(analysis: Analysis) -> Figure | None:
             (box for _f, box in at.frames), titles, plan.framed, strict=True):
         groups.append(Group([rect(left + dx, top + dy, right - left, bottom - top, "frame", 8),
                              Text(left + dx + 6, top + dy + 15, title, TITLE_SIZE, "heading")],
-                            cls="block", id=f"{prefix}block-{'.'.join(map(str, instance.path))}",
-                            title=f"{'.'.join(map(str, instance.path))}: block {instance.block}"))
+                            cls="block", id=f"{prefix}block-{path_name(instance.path)}",
+                            title=f"{path_name(instance.path)}: block {instance.block}"))
     edges: dict[int, list] = {}
     for source, _target, points in at.edges:
         edges.setdefault(source, []).extend(arrow([(x + dx, y + dy) for x, y in points]))

@@ -38,7 +38,6 @@ class Layout:
     items: list               # the nested chain (structure.py) of unit indexes
     frames: list[Frame]
     framed: list              # per frame: the Instance it draws, and its Run when repeated
-    owner: dict[int, int]     # unit -> index of its top-level entry
     prefixes: dict[int, str]  # unit -> the path of its frame's block use (names inside drop it)
 
 
@@ -107,7 +106,7 @@ def layout(analysis: Analysis, fold: Callable[[Unit, Row], bool], runs: list[Run
             for item in items[k:end]:
                 prefixes.update(dict.fromkeys(_units_in(item), path_name(instance.path)))
         k = end
-    return Layout(units, items, frames, framed, owner, prefixes)
+    return Layout(units, items, frames, framed, prefixes)
 
 
 def _units_in(item) -> list[int]:
