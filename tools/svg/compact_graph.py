@@ -60,12 +60,13 @@ def layout_compact_graph(analysis: Analysis) -> Figure | None:
     need = [text_width(t, LABEL_SIZE) + sum(w + BADGE_GAP for w in b) + 2 * BOX_PAD
             for t, b in zip(labels, badges, strict=True)]
     widths = _widths(plan.items, need, [0.0] * len(units))
-    trunk = {item for item in plan.items if isinstance(item, int) and item not in plan.prefixes and units[item].rows}
+    # Outside frames a box keeps its name on its left; the placement spaces columns to fit them.
+    named = {u for u, unit in enumerate(units) if unit.rows and u not in plan.prefixes}
     shapes = [fmt_chw(u.output) if u.rows else fmt_chw(analysis.input) for u in units]
     metrics = []
     for u, unit in enumerate(units):
         label_w = text_width(shapes[u], SHAPE_SIZE) if unit.terminal != "output" else 0
-        name_w = NAME_GAP + text_width(unit.head.display, NAME_SIZE) if u in trunk else 0
+        name_w = NAME_GAP + text_width(unit.head.display, NAME_SIZE) if u in named else 0
         half = widths[u] / 2
         metrics.append(Metrics(half + name_w, max(half, SHAPE_OFFSET + label_w), BOX_H, half, label_w))
     titles = [_frame_title(instance, run) for instance, run in plan.framed]
@@ -107,7 +108,7 @@ def layout_compact_graph(analysis: Analysis) -> Figure | None:
         items: list = [rect(x, y, box_w, BOX_H, f"box k-{unit.head.layer.family if unit.rows else 'io'}", 6)]
         label_cx = x + (box_w - sum(w + BADGE_GAP for w in badges[u])) / 2
         items.append(Text(label_cx, _baseline(y, BOX_H, LABEL_SIZE), labels[u], LABEL_SIZE, "label", "middle"))
-        if u in trunk:
+        if u in named:
             items.append(Text(x - NAME_GAP, _baseline(y, BOX_H, NAME_SIZE), unit.head.display, NAME_SIZE, "name", "end"))
         bx = x + box_w - BOX_PAD / 2
         for row, bw in reversed(list(zip(unit.rows[1:], badges[u], strict=True))):
