@@ -2,6 +2,7 @@
 
 ``render_compact`` draws the seed's column of boxes; ``render_detailed`` draws tensor volumes to a log
 scale with their kernel windows (two towers side by side for a grouped network, as in the 2012 paper).
+Graph specs (branches, blocks) get their own layouts, top to bottom with branches side by side.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from alexnet.analysis import Analysis
 
 from ..templating import environment, header
 from .compact import layout_compact
+from .compact_graph import layout_compact_graph
 from .detailed import layout_detailed
+from .detailed_graph import layout_detailed_graph
 from .figure import Figure, num
 
 # Per colour family: (fill, line) on light pages, then on dark ones. Dark fills are deep tints so the light
@@ -32,12 +35,20 @@ def render_figure(figure: Figure, spec) -> str:
     # The header is prepended, not templated: autoescape would turn its comment markers into text.
     return header(spec, "<!--") + "\n" + environment().get_template("architecture.svg.j2").render(
         width=num(figure.width), height=num(figure.height), root=figure.root_class,
-        prefix=figure.prefix, title=figure.title, desc=figure.desc, nodes=figure.nodes(), palette=PALETTE)
+        prefix=figure.prefix, title=figure.title, desc=figure.desc, nodes=figure.nodes(), palette=PALETTE,
+        graph=figure.graph)
+
+
+def _is_graph(analysis: Analysis) -> bool:
+    return analysis.graph is not None and not analysis.graph.is_sequential
 
 
 def render_compact(analysis: Analysis) -> str:
-    return render_figure(layout_compact(analysis), analysis.spec)
+    # A graph whose branches do not nest (layout_*_graph gives None) is drawn as a column, like a chain.
+    figure = layout_compact_graph(analysis) if _is_graph(analysis) else None
+    return render_figure(figure or layout_compact(analysis), analysis.spec)
 
 
 def render_detailed(analysis: Analysis) -> str:
-    return render_figure(layout_detailed(analysis), analysis.spec)
+    figure = layout_detailed_graph(analysis) if _is_graph(analysis) else None
+    return render_figure(figure or layout_detailed(analysis), analysis.spec)

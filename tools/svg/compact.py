@@ -116,8 +116,9 @@ def layout_compact(analysis: Analysis) -> Figure:
 
 
 def _reads(analysis: Analysis) -> dict[str, str]:
-    """`` <- bn2, downsample`` for a layer that reads anything but the layer drawn above it (branches and
-    skips are not drawn as arrows yet: the column keeps execution order, and this note says what joins)."""
+    """`` <- bn2, downsample`` for a layer that reads anything but the layer drawn above it: for a graph whose
+    branches do not nest (compact_graph.py draws the others), the column keeps execution order and this
+    note says what joins."""
     notes, above = {}, "input"
     for row in analysis.rows:
         if row.sources and row.sources != (above,):

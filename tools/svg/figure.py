@@ -147,6 +147,7 @@ class Figure:
     title: str
     desc: str
     groups: list[Group]
+    graph: bool = False  # frames around blocks: their CSS is written only then, so chains stay as they were
 
     @property
     def prefix(self) -> str:
@@ -177,3 +178,11 @@ class Figure:
         for group in self.groups:
             walk(group)
         return out
+
+
+def arrow(points: list[tuple[float, float]]) -> list[Shape]:
+    """An edge along ``points`` ending in a head at the last point; the last segment must point down."""
+    x1, y1 = points[-1]
+    body = [*points[:-1], (x1, y1 - 1)]  # stops under the head, so the tip stays sharp
+    shape = line(*body[0], *body[1], "edge") if len(body) == 2 else polyline(body, "edge")
+    return [shape, arrow_head(x1, y1, "down", "edge-head")]

@@ -38,3 +38,11 @@ def layer_title(row: Row) -> str:
     if row.macs:
         text += f", {row.macs:,} MACs"
     return text
+
+
+# Badges inside a box are small: the usual abbreviations, with the full label in the tooltip.
+_BADGE_SHORT = {"batchnorm": "BN"}
+
+
+def badge_label(row: Row) -> str:
+    return _BADGE_SHORT.get(row.kind, layer_label(row))
