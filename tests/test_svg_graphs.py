@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -16,8 +15,6 @@ from alexnet.source import SpecError
 from alexnet.spec import Spec, load_spec
 from tests.conftest import ROOT, SPEC_NAMES, load_analysis
 from tools.svg import render_compact, render_detailed
-from tools.svg.compact_graph import layout_compact_graph
-from tools.svg.detailed_graph import layout_detailed_graph
 from tools.svg.structure import structure
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -259,15 +256,10 @@ def big_graph(pairs: int) -> Spec:
                                 "num_classes": 3, "blocks": blocks, "sections": sections})
 
 
-def test_a_thousand_layer_graph_is_laid_out_fast_and_the_same_every_time():
+def test_a_thousand_layer_graph_is_laid_out_the_same_every_time():
+    """Its speed is measured by `make bench` (the 1,000-node synthetic graph), not here."""
     analysis = analyse(big_graph(48))
     assert len(analysis.rows) > 1000
-    timings = []
-    for _ in range(3):  # the best of three: the machine may be shared
-        start = time.perf_counter()
-        layout_compact_graph(analysis), layout_detailed_graph(analysis)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 1.0, timings  # both layouts: about 0.15 s on a free core
     first = {view: render(analysis) for view, render in VIEWS.items()}
     assert first == {view: render(analysis) for view, render in VIEWS.items()}
     root = parse(first["compact"])
