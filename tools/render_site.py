@@ -64,10 +64,11 @@ def render_facts(analysis: Analysis) -> str:
         header=header(analysis.spec, "<!--"), f=facts(analysis))
 
 
-def render_spec_page(analysis: Analysis) -> str:
-    """The spec's own page: description, facts, diagram, table and the generated model code."""
+def render_spec_page(analysis: Analysis, paper_table: bool = False) -> str:
+    """The spec's own page: description, facts, diagram, table (and the paper's beside it, if there is one)
+    and the generated model code."""
     return environment().get_template("spec_page.md.j2").render(
-        header=header(analysis.spec, "<!--"), spec=analysis.spec)
+        header=header(analysis.spec, "<!--"), spec=analysis.spec, paper_table=paper_table)
 
 
 def seed_errors(analyses: list[Analysis]) -> dict | None:
