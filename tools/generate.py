@@ -64,7 +64,7 @@ def spec_artifacts(analysis: Analysis, root: Path = ROOT) -> dict[str, str]:
         f"docs/generated/{name}/architecture.svg": render_compact(analysis),
         f"docs/generated/{name}/architecture-detailed.svg": render_detailed(analysis),
         f"docs/generated/{name}/facts.md": render_facts(analysis),
-        f"docs/generated/{name}/index.md": render_spec_page(analysis, paper_table=table is not None),
+        f"docs/generated/{name}/index.md": render_spec_page(analysis, table),
         **({f"docs/generated/{name}/paper-table.md": render_paper_table(analysis, table)} if table else {}),
         f"docs/generated/{name}/analysis.json": _json(
             {"$comment": header(analysis.spec, "").strip(), **analysis.as_dict()}),

@@ -46,6 +46,8 @@ class PaperRow(_Strict):
 class PaperTable(_Strict):
     spec: str
     source: str
+    explained: str | None = Field(None, pattern=r"^[\w/-]+\.md(#[\w-]+)?$",
+                                  description="A page of docs/ (with its anchor) that explains the table.")
     params_unit: int = Field(gt=0, description="What K means in the params column (1000 or 1024).")
     ops_unit: int = Field(gt=0, description="What M means in the ops column.")
     rows: list[PaperRow] = Field(min_length=1)

@@ -9,6 +9,7 @@ import difflib
 import html
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alexnet.analysis import Analysis, analyse
 from alexnet.formatting import fmt_chw, fmt_hwc
@@ -16,6 +17,9 @@ from alexnet.kinds import KINDS, output_size, torch_alpha
 from alexnet.source import SpecError
 
 from .templating import environment, header
+
+if TYPE_CHECKING:
+    from .render_paper_table import PaperTable
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post prints
@@ -64,7 +68,7 @@ def render_facts(analysis: Analysis) -> str:
         header=header(analysis.spec, "<!--"), f=facts(analysis))
 
 
-def render_spec_page(analysis: Analysis, paper_table: bool = False) -> str:
+def render_spec_page(analysis: Analysis, paper_table: PaperTable | None = None) -> str:
     """The spec's own page: description, facts, diagram, table (and the paper's beside it, if there is one)
     and the generated model code."""
     return environment().get_template("spec_page.md.j2").render(
