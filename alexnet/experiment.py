@@ -16,7 +16,6 @@ import difflib
 import hashlib
 import json
 import math
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,6 +27,7 @@ from .errors import problems_from
 from .recipe import Recipe, load_recipe, recipe_path
 from .source import Problem, Source, SpecError, read_source
 from .spec import Spec, load_spec
+from .validation import validate_text
 
 EXPERIMENT_DIR = SPEC_DIR / "experiments"
 RESULTS_DIR = SPEC_DIR.parent / "docs" / "generated" / "experiments"
@@ -264,15 +264,12 @@ def load_experiment(name_or_file: str | Path, display_name: str | None = None) -
             problems.append(experiment.problem(("variants", i, "edits"), f"variant {variant.name!r}: {exc}"))
             continue
         text = spec_text(data)
-        with tempfile.TemporaryDirectory() as tmp:
-            file = Path(tmp) / f"{base.name}.yaml"
-            file.write_text(text)
-            try:
-                load_spec(file, f"{variant.name}.yaml")
-            except SpecError as exc:
-                problems.extend(experiment.problem(("variants", i, "edits"), f"variant {variant.name!r} gives a "
-                                                   f"spec that is not valid: {p.message}") for p in exc.problems)
-                continue
+        try:
+            validate_text(text, f"{base.name}.yaml")
+        except SpecError as exc:
+            problems.extend(experiment.problem(("variants", i, "edits"), f"variant {variant.name!r} gives a "
+                                               f"spec that is not valid: {p.message}") for p in exc.problems)
+            continue
         variants[variant.name] = text
     if problems:
         raise SpecError(problems)

@@ -188,7 +188,8 @@ class _Expander:
                                               "to leave out)")
                 failed = True
                 continue
-            cinputs = self._inputs(child, local, prev, ahead, ldoc, cwhere)
+            # Names resolve inside the block's definition, the same for every use: said once, of the definition.
+            cinputs = self._inputs(child, local, prev, ahead, ldoc, f"layer {child.name!r} in block {use.block!r}")
             if child.when is not None and not args.get(child.when[1:]):
                 local[child.name] = cinputs[0] if cinputs else prev  # left out: its input passes on
                 prev = local[child.name]

@@ -8,14 +8,24 @@ from pathlib import Path
 
 from .analysis import DEFAULT_MAX_PARAMS, Analysis, analyse
 from .codegen_blocks import BlockWriter, SymbolError, class_name
-from .source import SpecError
-from .spec import generated_module_names, read_spec
+from .source import SpecError, parse_source
+from .spec import generated_module_names, read_spec, validate_source
 
 
 def validate_file(path: str | Path, display_name: str | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
     """The analysis of a valid spec file; raise :class:`~alexnet.source.SpecError` listing every problem
     (a spec that matches the format is analysed even when it has other problems, to report them all)."""
-    spec, problems = read_spec(path, display_name)
+    return _analysed(*read_spec(path, display_name), max_params)
+
+
+def validate_text(text: str, file: str, max_params: int = DEFAULT_MAX_PARAMS) -> Analysis:
+    """Like :func:`validate_file` for a spec that is not on disk (an edited copy, an imported network):
+    ``file`` names it in messages and its stem is the name the spec must have."""
+    spec, problems = validate_source(parse_source(text.encode(), file), expected_name=Path(file).stem)
+    return _analysed(spec, problems, max_params)
+
+
+def _analysed(spec, problems: list, max_params: int) -> Analysis:
     if spec is None:
         raise SpecError(problems)
     try:

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from alexnet.analysis import analyse
 from alexnet.source import parse_source
 from alexnet.spec import spec_from_source
+from alexnet.validation import validate_text
 from tests.conftest import ROOT, run_python
 from tools.bench import site_bench
-from tools.bench.gen_bench import synthetic_spec
+from tools.bench.gen_bench import synthetic_graph_spec, synthetic_spec
 from tools.bench.machine import cpuinfo, machine_info, peak_gflops
 from tools.bench.report import render_markdown, render_svg
 from tools.bench.stats import interleave, paired_ratios, summarize
@@ -108,6 +109,16 @@ def test_synthetic_spec_has_exactly_the_requested_layers(layers):
     assert analysis.rows[-1].output == (10,)
 
 
+@pytest.mark.parametrize("nodes", [4, 13, 14, 1000])
+def test_synthetic_graph_has_exactly_the_requested_nodes_with_merges(nodes):
+    analysis = validate_text(synthetic_graph_spec(nodes), f"graph{nodes}.yaml")
+    assert len(analysis.rows) == nodes and analysis.rows[-1].output == (10,)
+    units = (nodes - 4) // 10
+    assert len(analysis.layers_of("add")) == len(analysis.layers_of("concat")) == units
+    if units:
+        assert not analysis.graph.is_sequential and len(analysis.graph.instances) == 3 * units  # a unit and its 2 blocks
+
+
 def test_the_serve_edit_still_applies_to_the_bundled_spec():
     text = (ROOT / site_bench.EDITED_SPEC).read_text()
     assert text.count(site_bench.EDIT[0]) == 1, "site_bench.EDIT no longer matches conv1 in spec/alexnet.yaml"
@@ -118,7 +129,8 @@ def tiny_run(tmp_path_factory):
     """One tiny end-to-end run of `python -m tools.bench` into a temporary folder."""
     out = tmp_path_factory.mktemp("bench") / "benchmarks"
     done = run_python("-m", "tools.bench", "--only", "generator,models,lrn", "--rounds", "2", "--gen-rounds", "2",
-                      "--warmup", "0", "--batch", "1", "--sizes", "5,10", "--models", "alexnet_torchvision,alexnet",
+                      "--warmup", "0", "--batch", "1", "--sizes", "5,10", "--graph-sizes", "24",
+                      "--models", "alexnet_torchvision,alexnet",
                       "--lrn-shape", "2,8,5,5", "--out", str(out))
     assert done.returncode == 0, done.stderr
     return out
@@ -136,6 +148,7 @@ def test_tiny_run_writes_results_in_the_documented_shape(tiny_run):
     generator = parts["generator"]
     assert generator["torch_imported"] is False
     assert [s["layers"] for s in generator["synthetic"]] == [5, 10]
+    assert [s["layers"] for s in generator["synthetic_graph"]] == [24]
     assert generator["bundled"]["n"] == 2 and len(generator["bundled"]["samples"]) == 2
     assert generator["check_cli"]["exit_status"] in (0, 1)
 

@@ -90,3 +90,31 @@ def test_block_argument_mistakes_are_named():
 def test_a_block_written_once_is_one_class():
     source = (alexnet.SPEC_DIR.parent / "alexnet/models/resnet50.py").read_text()
     assert source.count("class Bottleneck(nn.Module)") == 1 and source.count("Bottleneck(") == 17
+
+
+def test_key_features_name_residual_adds_and_inception_branches(analyses):
+    from tools.render_site import facts
+
+    resnet18, resnet50, googlenet = (facts(analyses[n]) for n in ("resnet18", "resnet50", "googlenet"))
+    # torchvision: a projection (downsample) opens layer2-4 in ResNet-18 and every stage in ResNet-50.
+    assert (resnet18["adds"], resnet18["identity_adds"], resnet18["batchnorm"]) == (8, 5, 20)
+    assert (resnet50["adds"], resnet50["identity_adds"], resnet50["batchnorm"]) == (16, 12, 53)
+    assert (googlenet["concats"], googlenet["branches"], googlenet["adds"]) == (9, [4], 0)
+    assert facts(analyses["alexnet"])["concats"] == facts(analyses["alexnet"])["batchnorm"] == 0
+
+
+@pytest.mark.parametrize(("padding", "ceil_mode", "size", "expected"), [
+    (0, True, 112, "3x3, /2, ceil"),   # 55 rounded down, 56 up: ceil_mode matters
+    (0, True, 113, "3x3, /2"),         # 56 either way: not shown
+    (1, False, 56, "3x3, /2, pad 1"),
+    (0, False, 112, "3x3, /2"),
+])
+def test_pool_filter_shows_padding_and_ceil_mode_where_they_matter(padding, ceil_mode, size, expected):
+    from alexnet.kinds import KINDS
+
+    layer = KINDS["maxpool"](kind="maxpool", name="pool", kernel_size=3, stride=2, padding=padding,
+                             ceil_mode=ceil_mode)
+    assert layer.filter_text((8, size, size)) == expected
+    floor = torch.nn.MaxPool2d(3, 2, padding, ceil_mode=False)(torch.zeros(1, 8, size, size)).shape
+    real = torch.nn.MaxPool2d(3, 2, padding, ceil_mode=ceil_mode)(torch.zeros(1, 8, size, size)).shape
+    assert ("ceil" in expected) == (floor != real)

@@ -1,6 +1,8 @@
 """The journey a user takes, end to end in a throw-away copy of the repository: edit spec/alexnet.yaml
 (conv1 96 -> 64 channels), see `--check` fail, regenerate, and find 64 and the new totals in the model code,
-the table, the SVG, the comparison and the built site; the real model must have the table's parameter count."""
+the table, the SVG, the comparison and the built site; the real model must have the table's parameter count.
+The same copy also edits a graph spec: one argument of GoogLeNet's first Inception block (ch1x1 64 -> 32),
+which must narrow that block's concatenation and everything that reads it."""
 
 from __future__ import annotations
 
@@ -33,14 +35,18 @@ SVG_DETAILED = "docs/generated/alexnet/architecture-detailed.svg"
 SPEC_PAGE = "generated/alexnet/index.html"  # the generated per-spec page
 NOTEBOOK_PAGE = "notebooks/alexnet/index.html"  # executed at build time; prints the summary of spec/alexnet.yaml
 COMPARISON = "docs/generated/comparison.md"
+GRAPH_SPEC = "spec/googlenet.yaml"
+GRAPH_FILES = ("alexnet/models/googlenet.py", "docs/generated/googlenet/parameters.md",
+               "docs/generated/googlenet/architecture.svg", "docs/generated/googlenet/architecture-detailed.svg")
+GRAPH_PAGE = "generated/googlenet/index.html"
 
 
 def num(n: int) -> str:
     return f"{n:,}"
 
 
-def analysis_of(repo: Path) -> Analysis:
-    return analyse(load_spec(repo / SPEC, SPEC))
+def analysis_of(repo: Path, spec: str = SPEC) -> Analysis:
+    return analyse(load_spec(repo / spec, spec))
 
 
 def standalone(number: str) -> re.Pattern:
@@ -56,6 +62,15 @@ def edit_conv1(repo: Path, old: int, new: int) -> None:
     assert len(hits) == 1, f"expected one conv1 line with out_channels: {old} in {SPEC}"
     lines[hits[0]] = lines[hits[0]].replace(f"out_channels: {old},", f"out_channels: {new},")
     path.write_text("".join(lines))
+
+
+def edit_inception3a(repo: Path, old: int, new: int) -> None:
+    """Change one argument of a block use, on its one line."""
+    path = repo / GRAPH_SPEC
+    text = path.read_text()
+    line = f"{{name: inception3a, block: inception, args: {{ch1x1: {old},"
+    assert text.count(line) == 1, f"expected one inception3a line with ch1x1: {old} in {GRAPH_SPEC}"
+    path.write_text(text.replace(line, line.replace(f"ch1x1: {old},", f"ch1x1: {new},")))
 
 
 def markdown_table(text: str) -> list[list[str]]:
@@ -75,15 +90,18 @@ def svg_texts(svg: str) -> list[str]:
 def journey(tmp_path_factory) -> dict:
     """Run the journey once; the tests below each check one place where the change must show."""
     repo = copy_repo(tmp_path_factory.mktemp("journey") / "repo")
-    before = analysis_of(repo)
-    originals = {rel: (repo / rel).read_text() for rel in (MODEL, TABLE, SVG, SVG_DETAILED, COMPARISON) if (repo / rel).exists()}
+    before, graph_before = analysis_of(repo), analysis_of(repo, GRAPH_SPEC)
+    originals = {rel: (repo / rel).read_text() for rel in (MODEL, TABLE, SVG, SVG_DETAILED, COMPARISON, *GRAPH_FILES)
+                 if (repo / rel).exists()}
     edit_conv1(repo, 96, 64)
+    edit_inception3a(repo, 64, 32)
     check_before = run_python("-m", "tools.generate", "--check", cwd=repo)
     generated = run_python("-m", "tools.generate", cwd=repo)
     if generated.returncode != 0:  # nothing downstream can be checked
         pytest.fail(f"python -m tools.generate failed after the edit:\n{generated.stderr[-4000:]}")
     check_after = run_python("-m", "tools.generate", "--check", cwd=repo)
     return {"repo": repo, "before": before, "after": analysis_of(repo), "originals": originals,
+            "graph_before": graph_before, "graph_after": analysis_of(repo, GRAPH_SPEC),
             "check_before": check_before, "generated": generated, "check_after": check_after}
 
 
@@ -97,7 +115,7 @@ def test_the_edit_changes_the_analysis(journey):
 def test_check_fails_before_regeneration_and_passes_after(journey):
     before, generated, after = journey["check_before"], journey["generated"], journey["check_after"]
     assert before.returncode == 1, before.stdout + before.stderr
-    for rel in (MODEL, TABLE, SVG, SVG_DETAILED):
+    for rel in (MODEL, TABLE, SVG, SVG_DETAILED, *GRAPH_FILES):
         assert f"stale: {rel}" in before.stdout, f"--check did not name {rel}:\n{before.stdout}"
     assert generated.returncode == 0, generated.stderr
     assert f"wrote {MODEL}" in generated.stdout and f"wrote {TABLE}" in generated.stdout
@@ -183,7 +201,48 @@ def test_built_site_shows_64_and_the_new_totals(journey, tmp_path):
     notebook = (site / NOTEBOOK_PAGE).read_text()
     assert fmt_chw(conv1.output) in notebook and num(after.total_params) in notebook, (
         "the executed notebook does not show the edited spec")
+    graph = journey["graph_after"]
+    graph_tables = [table_as_tuples(t) for t in parameter_tables((site / GRAPH_PAGE).read_text())]
+    assert (expected_table(table_rows(graph)),
+            (graph.total_weights, graph.total_biases, graph.total_params, graph.total_macs)) in graph_tables, (
+        f"{GRAPH_PAGE} does not show the table of the edited graph spec")
     old_layers = expected_table(table_rows(before))
     stale_pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")
                    if any(layers == old_layers for layers, _ in map(table_as_tuples, parameter_tables(p.read_text())))]
     assert not stale_pages, f"pages still show the old alexnet table: {stale_pages}"
+
+
+def test_graph_edit_narrows_the_concatenation_and_its_readers(journey):
+    before, after = journey["graph_before"], journey["graph_after"]
+    concat_before, concat_after = before.row("inception3a.concat"), after.row("inception3a.concat")
+    assert (concat_before.output[0], concat_after.output[0]) == (256, 224)
+    reader = after.row("inception3b.branch1.conv")  # reads the concatenation: 224 input maps now
+    assert reader.inputs[0][0] == 224 and reader.weights == 128 * 224
+    assert after.total_params < before.total_params
+
+
+def test_graph_edit_shows_in_the_model_the_table_and_the_diagrams(journey):
+    repo, before, after = journey["repo"], journey["graph_before"], journey["graph_after"]
+    code = (repo / GRAPH_FILES[0]).read_text()
+    assert "Inception(192, ch1x1=32, ch3x3red=96," in code and "Inception(224, ch1x1=128," in code
+    assert "192x28x28 -> 224x28x28" in code
+    assert num(after.total_params) in code and num(before.total_params) not in code
+    layers, total = table_as_tuples(markdown_table((repo / GRAPH_FILES[1]).read_text()))
+    assert layers == expected_table(table_rows(after))
+    assert total[2] == after.total_params
+    new, old = (fmt_chw(a.row("inception3a.concat").output) for a in (after, before))
+    assert all(fmt_chw(row.output) != old for row in after.rows), "the old shape is still made elsewhere"
+    for svg in GRAPH_FILES[2:]:
+        assert old in "\n".join(svg_texts(journey["originals"][svg])), f"{svg} never showed {old}: test is vacuous"
+        texts = "\n".join(svg_texts((repo / svg).read_text()))
+        assert new in texts and old not in texts, f"{svg} does not show the concatenation's new shape {new}"
+
+
+def test_generated_graph_model_has_the_table_total(journey):
+    repo = journey["repo"]
+    program = ("import alexnet; m = alexnet.load_model('googlenet'); "
+               "print(sum(p.numel() for p in m.parameters())); print(m.inception3a.branch1.conv.out_channels)")
+    result = run_python("-c", program, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    count, channels = map(int, result.stdout.split())
+    assert count == journey["graph_after"].total_params and channels == 32

@@ -29,7 +29,7 @@ from tests.site_helpers import (
     poll,
     table_as_tuples,
 )
-from tests.test_journey import SPEC, edit_conv1
+from tests.test_journey import GRAPH_PAGE, GRAPH_SPEC, SPEC, edit_conv1, edit_inception3a
 from tools.render_markdown import table_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live-reload")]
@@ -39,6 +39,8 @@ RELOAD_BOUND_S = 120
 NOTEBOOK_PAGE = "notebooks/alexnet/"
 BROKEN = ("out_channels: 64,", "out_channels: -3,")  # conv1 after the edit below, made invalid
 PROBLEM = "spec/alexnet.yaml:"  # the start of the problem's file:line:col line
+# GoogLeNet's Inception block made to read a branch that does not exist
+GRAPH_BROKEN = ("from: [branch1, branch2, branch3, branch4]", "from: [branch1, branch2, branch3, branch5]")
 
 
 def shows_table(html: str | None, layers: list[tuple]) -> bool:
@@ -103,6 +105,26 @@ def test_editing_a_spec_updates_the_served_page(tmp_path):
         edit_conv1(repo, 64, 96)
         assert poll(lambda: served(old) and not failure_lines(fetch(url)), RELOAD_BOUND_S, interval=0.25), (
             f"the fixed spec did not show:\n{log.read_text()[-4000:]}")
+
+        # A graph spec follows the same way: a block argument edited, then a branch name broken and fixed.
+        graph_url = base + GRAPH_PAGE.removesuffix("index.html")
+        graph_old = expected_table(table_rows(analyse(load_spec(repo / GRAPH_SPEC, GRAPH_SPEC))))
+        assert shows_table(fetch(graph_url), graph_old), f"{graph_url} does not serve the googlenet table"
+        edit_inception3a(repo, 64, 32)
+        graph_new = expected_table(table_rows(analyse(load_spec(repo / GRAPH_SPEC, GRAPH_SPEC))))
+        assert graph_new != graph_old
+        assert poll(lambda: shows_table(fetch(graph_url), graph_new), RELOAD_BOUND_S, interval=0.25), (
+            f"the googlenet page did not follow the block argument:\n{log.read_text()[-4000:]}")
+        graph = repo / GRAPH_SPEC
+        graph.write_text(graph.read_text().replace(*GRAPH_BROKEN, 1))
+        assert poll(lambda: failure_lines(fetch(graph_url)), RELOAD_BOUND_S, interval=0.25), (
+            f"no failure admonition on {graph_url}:\n{log.read_text()[-4000:]}")
+        lines = failure_lines(fetch(graph_url))
+        assert re.match(r"spec/googlenet\.yaml:\d+:\d+: .*branch5", lines[0]), lines
+        assert shows_table(fetch(graph_url), graph_new), "the graph page lost its last good content"
+        graph.write_text(graph.read_text().replace(GRAPH_BROKEN[1], GRAPH_BROKEN[0], 1))
+        assert poll(lambda: shows_table(fetch(graph_url), graph_new) and not failure_lines(fetch(graph_url)),
+                    RELOAD_BOUND_S, interval=0.25), f"the fixed graph spec did not show:\n{log.read_text()[-4000:]}"
     assert "Kernel is running over TCP" not in log.read_text()
     report = ROOT / "test-artifacts" / "live-reload.json"
     report.parent.mkdir(exist_ok=True)

@@ -330,6 +330,7 @@ def test_tutorial_page_shows_what_the_edit_really_gives(site: Path, tmp_path: Pa
     assert f"→ {analysis.total_params:,}" in text and f"→ {analysis.total_macs:,}" in text
     assert "+ nn.Conv2d(3, 64, kernel_size=11" in text
     assert "11x11 conv, 64" in text  # the edited network's diagram
+    assert "skip4 = relu3 + relu4" in text and "The parameter table does not change" in text  # the second edit
 
 
 def test_a_new_spec_gets_its_page_and_nav_entry(repo_copy: Path):

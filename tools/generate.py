@@ -36,9 +36,9 @@ from .render_site import (
     render_seed_errors,
     render_spec_page,
     render_spec_reference,
-    render_tutorial,
 )
 from .render_training import training_artifacts
+from .render_tutorial import render_tutorial, render_tutorial_residual
 from .svg import render_compact, render_detailed
 from .templating import header
 
@@ -71,14 +71,16 @@ def spec_artifacts(analysis: Analysis, root: Path = ROOT) -> dict[str, str]:
     }
 
 
-def project_artifacts(analyses: list[Analysis]) -> dict[str, str]:
-    """Files generated from all specs together (or from the code, like the schema)."""
+def project_artifacts(analyses: list[Analysis], root: Path = ROOT) -> dict[str, str]:
+    """Files generated from all specs together (or from the code, like the schema); ``root`` holds the
+    spec folder whose text the tutorial edits."""
     return {
         "spec/schema.json": _json({"$comment": header(None, "", "alexnet/spec.py").strip(), **schema()}),
         "docs/generated/spec-reference.md": render_spec_reference(schema()),
         "docs/generated/seed-errors.md": render_seed_errors(analyses),
         "docs/generated/lrn-usage.md": render_lrn_usage(analyses),
         "docs/generated/tutorial-change.md": render_tutorial(analyses),
+        "docs/generated/tutorial-residual.md": render_tutorial_residual(analyses, root),
         "docs/generated/comparison.md": render_comparison(compared(analyses)),
         "docs/generated/lineage.md": render_lineage(analyses),
         **training_artifacts(),
@@ -151,7 +153,7 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
     for analysis in all_analyses:
         if chosen_names is None or analysis.spec.name in chosen_names:
             files.update(spec_artifacts(analysis, root))
-    files.update(project_artifacts(all_analyses))
+    files.update(project_artifacts(all_analyses, root))
     files.update(experiment_artifacts(root))
     result = Plan(files)
     if everything:

@@ -21,11 +21,21 @@ def table_rows(analysis: Analysis) -> list[dict]:
             for r in analysis.rows if in_parameter_table(r)]
 
 
+# Said under the table only where a pool uses them, so a table without them stays as it was.
+FILTER_NOTES = {
+    ", pad ": "*pad*: zeros added around the input on each side before pooling.",
+    ", ceil": "*ceil*: the output size is rounded up (PyTorch's `ceil_mode`), so a last window may hang over "
+              "the edge; shown only where it changes the size.",
+}
+
+
 def render_parameters(analysis: Analysis) -> str:
+    rows = table_rows(analysis)
     return environment().get_template("parameters.md.j2").render(
         header=header(analysis.spec, "<!--"),
         input_shape=fmt_hwc(analysis.input),
-        rows=table_rows(analysis),
+        rows=rows,
+        notes=[note for mark, note in FILTER_NOTES.items() if any(mark in (r["filter"] or "") for r in rows)],
         total={"weights": analysis.total_weights, "biases": analysis.total_biases,
                "params": analysis.total_params, "macs": analysis.total_macs},
     )

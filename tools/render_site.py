@@ -5,16 +5,14 @@ number a reader sees comes from the analysis.
 
 from __future__ import annotations
 
-import difflib
 import html
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alexnet.analysis import Analysis, analyse
+from alexnet.analysis import Analysis
 from alexnet.formatting import fmt_chw, fmt_hwc
 from alexnet.kinds import KINDS, output_size, torch_alpha
-from alexnet.source import SpecError
 
 from .templating import environment, header
 
@@ -39,6 +37,23 @@ def _grouped_convs(analysis: Analysis) -> list[str]:
     return [row.display for row in analysis.layers_of("conv") if row.layer.groups > 1]
 
 
+def _merges(analysis: Analysis) -> dict:
+    """Residual additions (split by whether the shortcut carries the block's input unchanged) and
+    concatenations (with how many branches each joins)."""
+    readers: dict[str, int] = {}
+    for row in analysis.rows:
+        for source in row.sources:
+            readers[source] = readers.get(source, 0) + 1
+    adds = analysis.layers_of("add")
+    concats = analysis.layers_of("concat")
+    return {
+        "adds": len(adds),
+        "identity_adds": sum(any(readers[s] > 1 for s in row.sources) for row in adds),
+        "concats": len(concats),
+        "branches": sorted({len(row.sources) for row in concats}),
+    }
+
+
 def facts(analysis: Analysis) -> dict:
     """The numbers of the "key features" list."""
     rows = analysis.rows
@@ -59,6 +74,8 @@ def facts(analysis: Analysis) -> dict:
         "activation_count": len(activations),
         "lrn": lrn,
         "dropout": dropout,
+        "batchnorm": len(analysis.layers_of("batchnorm")),
+        **_merges(analysis),
         "classes": analysis.spec.num_classes,
     }
 
@@ -240,46 +257,3 @@ def _type(prop: dict, defs: dict) -> str:
     if "maxLength" in prop:
         words += f" (at most {prop['maxLength']} characters)"
     return " ".join([words, *bounds])
-
-
-TUTORIAL_LAYER, TUTORIAL_KEY, TUTORIAL_VALUE = "conv1", "out_channels", 64
-
-
-def render_tutorial(analyses: list[Analysis]) -> str:
-    """What the tutorial's edit (conv1 to 64 channels in the seed spec) changes: table rows and model code."""
-    from alexnet.codegen import render_model
-
-    from .render_markdown import table_rows
-    from .svg import render_compact
-
-    seed = next((a for a in analyses if a.spec.name == SEED_SPEC), None)
-    context = {"header": header(None, "<!--", f"spec/{SEED_SPEC}.yaml"), "layer": TUTORIAL_LAYER,
-               "key": TUTORIAL_KEY, "value": TUTORIAL_VALUE, "spec": SEED_SPEC, "rows": [], "diff": "", "svg": "",
-               "invalid": []}
-    layer = next((layer for _, _, layer in seed.spec.layers() if layer.name == TUTORIAL_LAYER), None) if seed else None
-    context["missing"] = layer is None or not hasattr(layer, TUTORIAL_KEY)
-    if not context["missing"]:
-        context["old"] = getattr(layer, TUTORIAL_KEY)
-        try:
-            edited = analyse(_edited(seed.spec, TUTORIAL_LAYER, {TUTORIAL_KEY: TUTORIAL_VALUE}))
-        except SpecError as exc:  # the spec as it stands now may not admit the tutorial's edit
-            context["invalid"] = [p.message for p in exc.problems]
-            return environment().get_template("tutorial_change.md.j2").render(**context)
-        before, after = table_rows(seed), table_rows(edited)
-        context["rows"] = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
-        context["totals"] = {"params": (seed.total_params, edited.total_params),
-                             "macs": (seed.total_macs, edited.total_macs)}
-        old_code, new_code = render_model(seed).splitlines(), render_model(edited).splitlines()
-        context["diff"] = "\n".join(line for line in difflib.unified_diff(
-            old_code, new_code, f"a/alexnet/models/{SEED_SPEC}.py", f"b/alexnet/models/{SEED_SPEC}.py", n=0,
-            lineterm=""))
-        # The edited network's diagram, inline like the spec pages' (its "generated" comment line dropped).
-        context["svg"] = render_compact(edited).split("\n", 1)[1].strip()
-    return environment().get_template("tutorial_change.md.j2").render(**context)
-
-
-def _edited(spec, layer_name: str, update: dict):
-    """A copy of ``spec`` with one layer's keys changed (the spec models are frozen)."""
-    sections = {section: [layer.model_copy(update=update) if layer.name == layer_name else layer for layer in layers]
-                for section, layers in spec.sections.items()}
-    return spec.model_copy(update={"sections": sections})

@@ -62,7 +62,17 @@ class _Pool(Layer):
                          **extra, ceil_mode="True" if self.ceil_mode else None) + ")")
 
     def filter_text(self, shape: Shape) -> str:
-        return f"{fmt_hxw(self.kernel_size)}, /{fmt_size(self.window_stride)}"
+        text = f"{fmt_hxw(self.kernel_size)}, /{fmt_size(self.window_stride)}"
+        if self.padding != (0, 0):
+            text += f", pad {fmt_size(self.padding)}"
+        return text + (", ceil" if self.ceil_matters(shape) else "")
+
+    def ceil_matters(self, shape: Shape) -> bool:
+        """True when ``ceil_mode`` changes the output size of this input (it keeps a last, partial window)."""
+        if not self.ceil_mode:
+            return False
+        floor = self.model_copy(update={"ceil_mode": False})
+        return self.infer(shape).output != floor.infer(shape).output
 
 
 class MaxPool(_Pool):

@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--models", help="comma-separated model names (default: every generated model)")
     parser.add_argument("--lrn-shape", default="16,96,55,55", help="LRN input N,C,H,W (default: conv1's, batch 16)")
     parser.add_argument("--sizes", default="250,500,1000", help="synthetic spec sizes in layers")
+    parser.add_argument("--graph-sizes", default="1000", help="synthetic graph sizes in nodes")
     parser.add_argument("--compile-budget", type=float, default=300,
                         help="seconds allowed for torch.compile's benchmark before it is skipped")
     parser.add_argument("--site-timeout", type=float, default=900, help="seconds allowed per site step")
@@ -77,7 +78,8 @@ class BenchError(Exception):
 def measure_generator(args: argparse.Namespace) -> dict:
     # A separate interpreter: it asserts that torch never gets imported on the generator path.
     done = subprocess.run([sys.executable, "-m", "tools.bench.gen_bench", "--rounds", str(args.gen_rounds),
-                           "--warmup", str(args.warmup), "--sizes", args.sizes], cwd=ROOT, capture_output=True,
+                           "--warmup", str(args.warmup), "--sizes", args.sizes,
+                           "--graph-sizes", args.graph_sizes], cwd=ROOT, capture_output=True,
                           text=True, check=False)
     if done.returncode:
         raise BenchError(done.stderr.strip() if done.returncode == 2 else

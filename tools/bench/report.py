@@ -29,13 +29,17 @@ def goal(met: bool) -> str:
 def _generator_rows(g: dict) -> list[dict]:
     rows = [
         {"what": f"All bundled specs ({len(g['specs'])}): load, analyse, render every file", "t": g["bundled"],
-         "goal": f"< 50 ms: {goal(g['bundled']['median'] < 0.05)}"},
+         "goal": f"< 1 s: {goal(g['bundled']['median'] < 1)}"},
         {"what": "`--check` in-process (the above + compare with disk)", "t": g["check"], "goal": ""},
         {"what": "`python -m tools.generate --check` (new interpreter, imports included)", "t": g["check_cli"],
          "goal": ""},
     ]
     for s in g["synthetic"]:
         rows.append({"what": f"Synthetic spec, {s['layers']:,} layers ({s['us_per_layer']:,.0f} µs per layer)", "t": s,
+                     "goal": f"< 1 s: {goal(s['median'] < 1)}" if s["layers"] == 1000 else ""})
+    for s in g.get("synthetic_graph", []):  # results measured before graphs were benchmarked have none
+        rows.append({"what": f"Synthetic graph, {s['layers']:,} nodes: residual adds and concatenations in repeated "
+                             f"blocks ({s['us_per_layer']:,.0f} µs per node)", "t": s,
                      "goal": f"< 1 s: {goal(s['median'] < 1)}" if s["layers"] == 1000 else ""})
     return [{**r, "median": ms(r["t"]["median"]), "spread": spread(r["t"]), "range": f"{ms(r['t']['min'])} – "
              f"{ms(r['t']['max'])}", "n": r["t"]["n"]} for r in rows]
