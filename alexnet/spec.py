@@ -159,7 +159,8 @@ class Init(_Strict):
 class Published(_Strict):
     """An error rate published for this network, shown on the lineage page."""
 
-    top1_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
+    top1_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False,
+                                       description="Percent; left out when the source gives top-5 only.")] | None = None
     top5_error: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
     data: Text = Field(description="The data and protocol, e.g. ILSVRC-2012 validation, one centre crop.")
     source: Text = Field(description="Who measured it, e.g. torchvision's IMAGENET1K_V1 weights.")

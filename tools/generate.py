@@ -29,6 +29,7 @@ from .render_comparison import render_comparison
 from .render_experiments import experiment_artifacts
 from .render_lineage import render_lineage
 from .render_markdown import render_parameters
+from .render_paper_table import load_table, render_paper_table
 from .render_site import (
     render_facts,
     render_lrn_usage,
@@ -52,16 +53,19 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read the umask (there is no getter) so new files get the usual 0o644-style mode
 
 
-def spec_artifacts(analysis: Analysis) -> dict[str, str]:
-    """Files generated from one spec, by path relative to the repository root."""
+def spec_artifacts(analysis: Analysis, root: Path = ROOT) -> dict[str, str]:
+    """Files generated from one spec, by path relative to the repository root (with the paper's own table
+    beside ours when spec/tables/<name>.yaml has it)."""
     name = analysis.spec.name
+    table = load_table(root, name)
     return {
         f"alexnet/models/{name}.py": render_model(analysis),
         f"docs/generated/{name}/parameters.md": render_parameters(analysis),
         f"docs/generated/{name}/architecture.svg": render_compact(analysis),
         f"docs/generated/{name}/architecture-detailed.svg": render_detailed(analysis),
         f"docs/generated/{name}/facts.md": render_facts(analysis),
-        f"docs/generated/{name}/index.md": render_spec_page(analysis),
+        f"docs/generated/{name}/index.md": render_spec_page(analysis, table),
+        **({f"docs/generated/{name}/paper-table.md": render_paper_table(analysis, table)} if table else {}),
         f"docs/generated/{name}/analysis.json": _json(
             {"$comment": header(analysis.spec, "").strip(), **analysis.as_dict()}),
     }
@@ -148,7 +152,7 @@ def plan(root: Path = ROOT, paths: list[Path] | None = None, max_params: int = D
     files: dict[str, str] = {}
     for analysis in all_analyses:
         if chosen_names is None or analysis.spec.name in chosen_names:
-            files.update(spec_artifacts(analysis))
+            files.update(spec_artifacts(analysis, root))
     files.update(project_artifacts(all_analyses, root))
     files.update(experiment_artifacts(root))
     result = Plan(files)

@@ -8,12 +8,16 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alexnet.analysis import Analysis
 from alexnet.formatting import fmt_chw, fmt_hwc
 from alexnet.kinds import KINDS, output_size, torch_alpha
 
 from .templating import environment, header
+
+if TYPE_CHECKING:
+    from .render_paper_table import PaperTable
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SPEC = "alexnet"          # the one-tower network whose table the seed post prints
@@ -81,10 +85,11 @@ def render_facts(analysis: Analysis) -> str:
         header=header(analysis.spec, "<!--"), f=facts(analysis))
 
 
-def render_spec_page(analysis: Analysis) -> str:
-    """The spec's own page: description, facts, diagram, table and the generated model code."""
+def render_spec_page(analysis: Analysis, paper_table: PaperTable | None = None) -> str:
+    """The spec's own page: description, facts, diagram, table (and the paper's beside it, if there is one)
+    and the generated model code."""
     return environment().get_template("spec_page.md.j2").render(
-        header=header(analysis.spec, "<!--"), spec=analysis.spec)
+        header=header(analysis.spec, "<!--"), spec=analysis.spec, paper_table=paper_table)
 
 
 def seed_errors(analyses: list[Analysis]) -> dict | None:
