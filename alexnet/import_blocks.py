@@ -198,13 +198,15 @@ def _entry_values(use: Use) -> dict[tuple[int, str], object]:
 
 
 def _param_names(template: Use, groups: list[list[tuple[int, str]]]) -> list[str]:
-    """A param is named after the setting it fills (out_channels), or after its first entry as well when
-    several params fill settings of one name (conv1_out_channels, conv3_out_channels)."""
+    """A param is named after the setting it fills (out_channels); when several params fill settings of one
+    name, after its first entry too (conv1_out_channels, conv3_out_channels), or in a chain, whose entry
+    names are made up, after its position (out_channels_0, out_channels_1)."""
     firsts = [keys[0] for keys in groups]
     counts = Counter(key for _, key in firsts)
     names, taken = [], set(_NOT_PARAMS)
     for index, key in firsts:
-        base = key if counts[key] == 1 else f"{template.entries[index].name}_{key}"
+        base = key if counts[key] == 1 else \
+            f"{key}_{index}" if template.call.is_chain else f"{template.entries[index].name}_{key}"
         if keyword.iskeyword(base) or base.startswith("_"):
             base = f"p_{base.lstrip('_')}"
         names.append(fresh(base, taken))
@@ -253,9 +255,12 @@ def sections(root: Call, blocks: Blocks) -> dict[str, list[Entry]]:
     out: dict[str, list[Entry]] = {}
     for item in root.items:
         if isinstance(item, Op):
+            entry = Entry(_numbered(item.layer.kind, counts, taken_names), item.inputs, item.node, layer=item.layer)
+            if item.layer.module_free and out:  # a merge has no module: it joins the section before it
+                out[next(reversed(out))].append(entry)
+                continue
             section = item.path if item.module is not None else fresh(item.layer.kind, taken_sections)
-            out[section] = [Entry(_numbered(item.layer.kind, counts, taken_names), item.inputs, item.node,
-                                  layer=item.layer)]
+            out[section] = [entry]
         elif item.is_chain and len(item.items) > 1:
             out[item.path] = [_section_entry(child, i, item.path, blocks, counts, taken_names)
                               for i, child in enumerate(item.items)]
