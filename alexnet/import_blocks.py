@@ -22,7 +22,7 @@ from torch import fx
 
 from .codegen_blocks import class_name
 from .importer import Call, Op, kind_name
-from .kinds import Layer
+from .kinds import KINDS, Layer
 from .yaml_out import compact, layer_entry
 
 INPUT = "input"
@@ -49,6 +49,7 @@ class Use:
     entries: list[Entry]
     output: str | None         # the entry whose value the block returns, when not the last
     signature: tuple = ()
+    slots: list[int] | None = None  # where its entries sit in its block's template, when it leaves some out
     block: str = ""            # set by Blocks.resolve
     args: dict = field(default_factory=dict)  # every param's value in this use
 
@@ -97,6 +98,8 @@ class Blocks:
         self.comments: dict[str, str] = {}
         self.params: dict[str, dict] = {}  # block -> {param: default or None}
         self.classes = set(reserved_classes)
+        self.home: dict[tuple, tuple] = {}  # a merged group's signature -> the one its uses joined
+        self.done: set[tuple] = set()
 
     # --- building uses --------------------------------------------------------------------------------------
     def use(self, call: Call, label: str) -> Use:
@@ -142,41 +145,71 @@ class Blocks:
         return (kind, tuple(parts), use.output)
 
     # --- one definition per group ----------------------------------------------------------------------------
-    def resolve(self) -> None:
-        """Name each group's block and decide its params; inner blocks first (their uses' args are the outer
-        block's values)."""
-        for uses in self.groups.values():
-            self._resolve(uses)
+    def merge_optional(self) -> None:
+        """Uses of one class whose structures differ only by entries left out (torchvision's BasicBlock with
+        and without its downsample) share the block of the fullest one; such an entry gets ``when: $flag``."""
+        by_class: dict[str, list[tuple]] = {}
+        for signature in self.groups:
+            if signature[0] is not None:  # chains (nn.Sequential) have no optional parts
+                by_class.setdefault(signature[0], []).append(signature)
+        for signatures in by_class.values():
+            full = max(signatures, key=lambda sig: len(sig[1]))
+            for signature in signatures:
+                slots = _slots(full, signature) if signature is not full else None
+                if slots is not None:
+                    for use in self.groups.pop(signature):
+                        use.slots = slots
+                        self.groups[full].append(use)
+                    self.home[signature] = full
 
-    def _resolve(self, uses: list[Use]) -> None:
-        template = uses[0]
-        values = [_entry_values(use) for use in uses]
-        series: dict[tuple, list[tuple[int, str]]] = {}  # varying values across the uses -> the keys that have them
-        for key in values[0]:
-            vector = tuple(_hashable(v[key]) for v in values)
-            if len(set(vector)) > 1:
-                series.setdefault(vector, []).append(key)
-        names = _param_names(template, list(series.values()))
-        param_of = {key: name for name, keys in zip(names, series.values(), strict=True) for key in keys}
-        params = {}
-        for name, (vector, keys) in zip(names, series.items(), strict=True):
-            value, count = Counter(vector).most_common(1)[0]  # the usual value is the default, if most uses have it
-            params[name] = values[vector.index(value)][keys[0]] if count * 2 > len(uses) else None
+    def resolve(self) -> None:
+        """Name each group's block and decide its params, inner blocks first (their uses' args are the outer
+        block's values)."""
+        for signature in list(self.groups):
+            self._resolve(signature)
+
+    def _resolve(self, signature: tuple) -> None:
+        if signature in self.done:
+            return
+        self.done.add(signature)
+        uses = self.groups[signature]
+        for entry in (e for use in uses for e in use.entries if e.use is not None):
+            self._resolve(self.home.get(entry.use.signature, entry.use.signature))
+        template, values = uses[0], [_entry_values(use) for use in uses]
+        series = _series(values)
+        names = _param_names(template, [keys for keys, _ in series])
+        param_of = {key: name for name, (keys, _) in zip(names, series, strict=True) for key in keys}
+        params = {name: _default(vector, len(uses)) for name, (_, vector) in zip(names, series, strict=True)}
+        flags = self._flags(template, uses, set(names))
+        params.update({name: _default(vector, len(uses)) for name, vector in flags.values()})
         block = self._name(template)
-        for use, given in zip(uses, values, strict=True):
+        for i, use in enumerate(uses):
             use.block = block
-            use.args = {name: given[keys[0]] for name, keys in zip(names, series.values(), strict=True)}
+            use.args = {name: vector[i] if vector[i] is not _ABSENT else params[name]
+                        for name, (_, vector) in zip(names, series, strict=True)}
+            use.args.update({name: vector[i] for name, vector in flags.values()})
         self.params[block] = params
         definition: dict = {"style": "sequential"} if template.call.is_chain else {}
         if params:
             definition["params"] = params
-        definition["layers"] = entry_dicts(template, param_of, self.params)
+        definition["layers"] = entry_dicts(template, param_of, self.params, {i: n for i, (n, _) in flags.items()})
         if template.output:
             definition["output"] = template.output
         self.definitions[block] = definition
         module = type(template.call.module)
         self.comments[block] = f"{module.__module__}.{module.__qualname__}" if not template.call.is_chain else \
             f"an nn.Sequential, like {template.call.path}"
+
+    @staticmethod
+    def _flags(template: Use, uses: list[Use], taken: set[str]) -> dict[int, tuple[str, tuple]]:
+        """entry index -> (flag param, whether each use has the entry), for the entries some uses leave out."""
+        flags = {}
+        for i, entry in enumerate(template.entries):
+            present = tuple(use.slots is None or i in use.slots for use in uses)
+            if not all(present):
+                flags[i] = (fresh(entry.name, taken | set(_NOT_PARAMS)), present)
+                taken.add(flags[i][0])
+        return flags
 
     def _name(self, template: Use) -> str:
         base = template.label if template.call.is_chain else snake(type(template.call.module).__name__)
@@ -189,12 +222,65 @@ class Blocks:
 
 
 def _entry_values(use: Use) -> dict[tuple[int, str], object]:
-    """The integers a use's entries hold: a layer's settings, an inner use's args (keyed by entry index)."""
+    """The integers a use's entries hold: a layer's settings, an inner use's args (keyed by the entry's index
+    in the block's template)."""
     values = {}
     for i, entry in enumerate(use.entries):
+        slot = use.slots[i] if use.slots is not None else i
         items = entry.use.args.items() if entry.use is not None else layer_values(entry.layer).items()
-        values.update({(i, key): value for key, value in items if _is_param_value(value)})
+        values.update({(slot, key): value for key, value in items if _is_param_value(value)})
     return values
+
+
+_ABSENT = object()  # a value of an entry this use leaves out
+
+
+def _series(values: list[dict]) -> list[tuple[list, tuple]]:
+    """(keys, values across the uses) of each param: keys whose values differ between uses, one param for
+    keys that agree everywhere. An entry some uses leave out takes the param of keys it agrees with where
+    it is present, else a param of its own."""
+    series: dict[tuple, list] = {}
+    partial = []
+    for key in values[0]:  # the template has every entry
+        vector = tuple(_hashable(v[key]) if key in v else _ABSENT for v in values)
+        present = {x for x in vector if x is not _ABSENT}
+        if len(present) > 1 and _ABSENT not in vector:
+            series.setdefault(vector, []).append(key)
+        elif len(present) > 1:
+            partial.append((key, vector))
+    for key, vector in partial:
+        match = next((full for full in series if all(x is _ABSENT or x == y for x, y in zip(vector, full, strict=True))),
+                     vector)
+        series.setdefault(match, []).append(key)
+    return [(keys, tuple(v.get(keys[0], _ABSENT) for v in values)) for keys in series.values()]
+
+
+def _default(vector: tuple, uses: int):
+    """The value most uses have, if more than half have it (a use then leaves it out); a param only some
+    uses need (their entry is optional) always has one."""
+    present = [v for v in vector if v is not _ABSENT]
+    value, count = Counter(_hashable(v) for v in present).most_common(1)[0]
+    if count * 2 > uses or len(present) < len(vector):
+        return present[[_hashable(v) for v in present].index(value)]
+    return None
+
+
+def _slots(full: tuple, part: tuple) -> list[int] | None:
+    """Where each entry of the structure ``part`` sits in ``full``, if ``part`` is ``full`` with some entries
+    left out, each reading one tensor that passes on in its place (what ``when:`` does); else None."""
+    alias, slots, j = {INPUT: INPUT}, [], 0
+    for i, entry in enumerate(full[1]):
+        other = part[1][j] if j < len(part[1]) else None
+        reads = tuple(alias[r] for r in entry[-1])
+        if other is not None and entry[:-1] == other[:-1] and reads == other[-1]:
+            alias[entry[1]], j = entry[1], j + 1
+            slots.append(i)
+        elif len(entry[-1]) == 1 and (entry[0] == "use" or not KINDS[entry[2]].module_free):
+            alias[entry[1]] = reads[0]
+        else:
+            return None
+    full_out = alias[full[2] or full[1][-1][1]]
+    return slots if j == len(part[1]) and full_out == (part[2] or part[1][-1][1]) else None
 
 
 def _param_names(template: Use, groups: list[list[tuple[int, str]]]) -> list[str]:
@@ -218,13 +304,14 @@ def local_names(use: Use) -> dict[fx.Node, str]:
     return {use.call.input: INPUT, **{entry.output: entry.name for entry in use.entries}}
 
 
-def entry_dicts(use: Use, param_of: dict, block_params: dict[str, dict]) -> list[dict]:
-    """A block's layers, with ``$param`` where its uses differ and ``from:`` where an entry does not read
-    the one before."""
+def entry_dicts(use: Use, param_of: dict, block_params: dict[str, dict], flags: dict[int, str]) -> list[dict]:
+    """A block's layers, with ``$param`` where its uses differ, ``from:`` where an entry does not read the
+    one before and ``when: $flag`` on an entry some uses leave out."""
     names, previous, out = local_names(use), INPUT, []
     for i, entry in enumerate(use.entries):
         params = {key: f"${name}" for (index, key), name in param_of.items() if index == i}
-        out.append(entry_dict(entry, tuple(names[r] for r in entry.reads), previous, params, block_params))
+        data = entry_dict(entry, tuple(names[r] for r in entry.reads), previous, params, block_params)
+        out.append({**data, "when": f"${flags[i]}"} if i in flags else data)
         previous = entry.name
     return out
 

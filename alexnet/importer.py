@@ -415,6 +415,7 @@ def module_spec(model: nn.Module, target: str, shape: tuple[int, ...], name: str
         class_name += "Net"
     blocks = import_blocks.Blocks({class_name, *generated_module_names()})
     entries = import_blocks.sections(root, blocks)
+    blocks.merge_optional()
     blocks.resolve()
     sections = import_blocks.section_dicts(root, entries, blocks)
     text = spec_yaml(target, spec_name, class_name, shape, classes, sections, blocks.definitions, blocks.comments)
