@@ -179,21 +179,21 @@ def _arg(node: fx.Node, index: int, name: str, default=None):
 def _function_layer(node: fx.Node, target: str) -> tuple[str, dict, tuple]:
     """(kind, values, tensors read) of a functional call a spec writes as a layer; refused otherwise."""
     fn = _function(node)
-    tensors = tuple(a for a in node.all_input_nodes)
     where = f"{_where(node)} ({_op_name(node)})"
-    if _is_flatten(node):
-        return "flatten", {}, tensors
-    if fn in _RELU:
+    one = (node.args[0],) if node.args and node.all_input_nodes == [node.args[0]] else None  # reads one tensor
+    if _is_flatten(node) and one:
+        return "flatten", {}, one
+    if fn in _RELU and one:
         inplace = fn in (torch.relu_, F.relu_, torch.Tensor.relu_) or bool(_arg(node, 1, "inplace", False))
-        return "relu", {"inplace": inplace}, tensors
-    if fn is F.adaptive_avg_pool2d:
-        return "adaptive_avgpool", {"output_size": _arg(node, 1, "output_size")}, tensors
+        return "relu", {"inplace": inplace}, one
+    if fn is F.adaptive_avg_pool2d and one:
+        return "adaptive_avgpool", {"output_size": _arg(node, 1, "output_size")}, one
     if fn in _ADD:
-        if len(tensors) < 2 or not all(isinstance(a, fx.Node) for a in node.args[:2]):
+        if not all(isinstance(a, fx.Node) for a in node.args[:2]):
             raise ImportRefused(f"{target}: the add {where} adds a constant; a spec's add sums layer outputs")
         if _arg(node, 2, "alpha", 1) != 1:
             raise ImportRefused(f"{target}: the add {where} scales its second input (alpha); a spec's add does not")
-        return "add", {}, tensors
+        return "add", {}, tuple(node.args[:2])
     if fn in _CAT:
         dim = _arg(node, 1, "dim", 0)
         if dim != 1:
