@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from torch import fx
 
-from .codegen_blocks import class_name
+from .codegen_blocks import Sym, class_name
 from .importer import Call, Op, kind_name
 from .kinds import KINDS, Layer
 from .yaml_out import compact, layer_entry
@@ -89,6 +89,24 @@ def layer_values(layer: Layer) -> dict:
     return {key: compact(value) for key, value in dumped.items()}
 
 
+def free_values(layer: Layer) -> dict:
+    """The settings a block may take as params: integers the generated class can pass on as an argument."""
+    return {key: value for key, value in layer_values(layer).items()
+            if _is_param_value(value) and _takes_symbol(layer, key)}
+
+
+def _takes_symbol(layer: Layer, key: str) -> bool:
+    """Whether the kind's constructor code can hold an argument in ``key`` (a zero padding's four sides, say,
+    cannot be one symbol), tried the way the generator writes a block's class."""
+    symbol = Sym(key)
+    current = getattr(layer, key)
+    value = (symbol, symbol) if isinstance(current, tuple) and len(current) == 2 else symbol
+    try:
+        return key in layer.model_copy(update={key: value}).torch_module((0, 1, 1), "in_channels", None)
+    except (TypeError, ValueError):
+        return False
+
+
 class Blocks:
     """Collects every use, groups them by structure and turns each group into one block definition."""
 
@@ -139,7 +157,8 @@ class Blocks:
             if entry.use is not None:
                 parts.append(("use", entry.name, entry.use.signature, reads))
             else:
-                fixed = tuple((k, _hashable(v)) for k, v in layer_values(entry.layer).items() if not _is_param_value(v))
+                free = free_values(entry.layer)
+                fixed = tuple((k, _hashable(v)) for k, v in layer_values(entry.layer).items() if k not in free)
                 parts.append(("layer", entry.name, entry.layer.kind, fixed, reads))
         kind = None if use.call.is_chain else f"{type(use.call.module).__module__}.{type(use.call.module).__qualname__}"
         return (kind, tuple(parts), use.output)
@@ -227,7 +246,7 @@ def _entry_values(use: Use) -> dict[tuple[int, str], object]:
     values = {}
     for i, entry in enumerate(use.entries):
         slot = use.slots[i] if use.slots is not None else i
-        items = entry.use.args.items() if entry.use is not None else layer_values(entry.layer).items()
+        items = entry.use.args.items() if entry.use is not None else free_values(entry.layer).items()
         values.update({(slot, key): value for key, value in items if _is_param_value(value)})
     return values
 
