@@ -1,6 +1,6 @@
 """`python -m alexnet import MODULE:CALLABLE`: torchvision module -> spec -> generated module is the same
-network (state_dict keys and shapes, strict load, equal outputs); what a sequential spec cannot write is
-refused in one line; bad input exits 2 without a traceback."""
+network (state_dict keys and shapes, strict load, equal outputs), sequential or a graph of blocks; what a
+spec cannot write is refused in one line; bad input exits 2 without a traceback."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ from alexnet.validation import validate_file
 from tests import import_models
 from tests.conftest import SPEC_NAMES, load_analysis, run_python
 
-ROUND_TRIP = {"alexnet": (3, 224, 224), "vgg11_bn": (3, 224, 224), "vgg16": (3, 224, 224)}
+ROUND_TRIP = {"alexnet": (3, 224, 224), "vgg11_bn": (3, 224, 224), "vgg16": (3, 224, 224),
+              "resnet18": (3, 224, 224), "resnet50": (3, 224, 224), "googlenet": (3, 224, 224)}
+# The network of inference only: no auxiliary heads (their weights would never be called in eval mode).
+BUILD_ARGS = {"googlenet": {"aux_logits": False, "transform_input": False, "init_weights": False}}
+GRAPH_LINES = {"resnet18": 60, "resnet50": 65, "googlenet": 85}  # bounds on the written specs: blocks are reused
 
 
 def generated(text: str, folder) -> tuple[nn.Module, object]:
@@ -37,8 +41,9 @@ def generated(text: str, folder) -> tuple[nn.Module, object]:
 @pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_torchvision_round_trip(name, tmp_path):
     torch.manual_seed(0)
-    original = getattr(torchvision.models, name)(weights=None).eval()  # random weights: nothing downloaded
+    original = getattr(torchvision.models, name)(weights=None, **BUILD_ARGS.get(name, {})).eval()  # random weights
     text = module_spec(original, f"torchvision.models:{name}", ROUND_TRIP[name])
+    assert len(text.splitlines()) <= GRAPH_LINES.get(name, 100)
     model_class, analysis = generated(text, tmp_path)
     with torch.device("meta"):
         ours = model_class()
@@ -58,17 +63,19 @@ def test_generated_models_import_back_to_their_spec(name, tmp_path):
     original = load_analysis(name)
     with torch.device("meta"):
         model = load_model(name)
-    try:
-        text = module_spec(model, f"alexnet.models.{name}:{type(model).__name__}", original.input, name=name)
-    except ImportRefused as refused:
-        if "sequential spec" not in str(refused):
-            raise
-        pytest.skip(f"a graph spec: {refused}")  # import writes sequential specs only, for now
-    _, analysis = generated(text, tmp_path)
-    # The same torch module per layer (labels, init and spellings such as a pool's explicit default stride aside).
-    assert [(r.section, r.kind, r.layer.torch_module(r.input, "c", None)) for r in analysis.rows] == \
-        [(r.section, r.kind, r.layer.torch_module(r.input, "c", None)) for r in original.rows]
+    text = module_spec(model, f"alexnet.models.{name}:{type(model).__name__}", original.input, name=name)
+    model_class, analysis = generated(text, tmp_path)
+    # The same torch module per layer (labels, init and spellings such as a pool's explicit default stride aside;
+    # a merge has no module), read from the same inputs.
+    assert [_row_module(r) for r in analysis.rows] == [_row_module(r) for r in original.rows]
+    assert [len(r.inputs) for r in analysis.rows] == [len(r.inputs) for r in original.rows]
     assert analysis.spec.num_classes == original.spec.num_classes
+    with torch.device("meta"):
+        model_class().load_state_dict(model.state_dict(), strict=True, assign=True)
+
+
+def _row_module(row) -> tuple:
+    return row.section, row.path, row.kind, None if row.layer.module_free else row.layer.torch_module(row.input, "c", None)
 
 
 def test_every_declared_torch_class_reads_back_into_the_same_layer():
@@ -105,18 +112,27 @@ def test_every_kind_with_a_torch_class_round_trips(tmp_path):
     assert not missing, f"add a module of each of these kinds to tests/import_models.py:Tiny: {missing}"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("resnet18", "torchvision.models:resnet18: the residual add in layer1.0 (operator.add) cannot be written in a "
-                 "sequential spec yet"),
-    ("googlenet", "torchvision.models:googlenet: the concatenation in inception3a (torch.cat) cannot be written in "
-                  "a sequential spec yet"),
-])
-def test_graph_networks_are_refused_naming_the_operation(name, message):
-    with torch.device("meta"):
-        model = getattr(torchvision.models, name)(weights=None, **({"init_weights": False} if name == "googlenet" else {}))
-    with pytest.raises(ImportRefused) as refused:
-        module_spec(model.eval(), f"torchvision.models:{name}", (3, 224, 224))
-    assert str(refused.value) == message
+def test_graph_module_round_trips_with_its_blocks(tmp_path):
+    """Blocks nested in sections, `+=`, torch.add, torch.cat on the channels, functional ReLU, pooling and
+    flatten, a ReLU module called twice: the same keys, a strict load and the same outputs."""
+    torch.manual_seed(0)
+    original = import_models.Branchy().eval()
+    text = module_spec(original, "tests.import_models:Branchy", (3, 16, 16))
+    spec = yaml.safe_load(text)
+    assert set(spec["blocks"]) == {"unit", "project", "right", "mixed"}  # one block per class and structure
+    # The unit with a projection shares the block: the projection is written with when: $project.
+    assert spec["blocks"]["unit"]["params"] == {"out_channels": None, "stride": 1, "project": False}
+    assert spec["sections"]["stage"] == [
+        {"name": "stage_0", "block": "unit", "repeat": 2, "args": {"out_channels": 8}},
+        {"name": "stage_2", "block": "unit", "args": {"out_channels": 12, "stride": 2, "project": True}},
+        {"name": "stage_3", "block": "unit", "args": {"out_channels": 12}}]
+    model_class, _ = generated(text, tmp_path)
+    ours = model_class().eval()
+    assert list(ours.state_dict()) == list(original.state_dict())
+    ours.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(ours(x), original(x))
 
 
 @pytest.mark.parametrize(("shape", "message"), [
@@ -132,7 +148,12 @@ def test_input_that_does_not_fit_is_refused(shape, message):
 
 @pytest.mark.parametrize(("target", "message"), [
     ("tests.import_models:Unknown", "module features.1 (torch.nn.SiLU) has no layer kind"),
-    ("tests.import_models:Functional", "the call torch.relu in forward is not a layer a spec can write"),
+    ("tests.import_models:Functional", "the call torch.sigmoid in forward is not a layer a spec can write"),
+    ("tests.import_models:Product", "the call operator.mul in gate is not a layer a spec can write"),
+    ("tests.import_models:CatOnHeight", "the concatenation in forward (torch.cat) joins dimension 2; a spec's "
+                                        "concat joins channels (dimension 1)"),
+    ("tests.import_models:Shared", "module conv (torch.nn.Conv2d) is called more than once; its weights would be "
+                                   "shared"),
     ("tests.import_models:Unused", "module spare (torch.nn.Linear) has weights but forward (in eval mode) never calls"),
 ])
 def test_what_a_spec_cannot_write_is_named(target, message):
@@ -142,13 +163,15 @@ def test_what_a_spec_cannot_write_is_named(target, message):
         module_spec(load_module(target), target, (3, 8, 8))
 
 
-def test_command_prints_a_valid_spec(tmp_path):
-    result = run_python("-m", "alexnet", "import", "tests.import_models:Tiny", "--input", "3,17,19", "--name", "tiny_net")
+@pytest.mark.parametrize(("target", "shape", "blocks"), [("Tiny", "3,17,19", False), ("Branchy", "3,16,16", True)])
+def test_command_prints_a_valid_spec(target, shape, blocks, tmp_path):
+    result = run_python("-m", "alexnet", "import", f"tests.import_models:{target}", "--input", shape, "--name", "tiny_net")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# yaml-language-server: $schema=schema.json\n")
     (tmp_path / "tiny_net.yaml").write_text(result.stdout)
     analysis = validate_file(tmp_path / "tiny_net.yaml")
     assert analysis.spec.class_name == "TinyNet" and analysis.spec.num_classes == 10
+    assert bool(analysis.spec.blocks) == blocks
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -159,6 +182,7 @@ def test_command_prints_a_valid_spec(tmp_path):
     (["tests.import_models:not_a_module"], "not_a_module() returned a dict, not a torch.nn.Module"),
     (["tests.import_models:needs_arguments"], "calling needs_arguments() failed: TypeError"),
     (["tests.import_models:Untraceable"], "torch.fx cannot trace it: TraceError"),
+    (["tests.import_models:Product"], "tests.import_models:Product: the call operator.mul in gate is not a layer"),
     (["tests.import_models:Tiny", "--input", "3,17"], "--input '3,17': expected C,H,W"),
     (["tests.import_models:Tiny", "--input", "3,0,4"], "--input '3,0,4': expected C,H,W"),
     (["tests.import_models:Tiny", "--name", "Bad-Name"], "--name 'Bad-Name': a spec name is lowercase"),
