@@ -17,11 +17,9 @@ import importlib
 import operator
 import re
 import sys
-import tempfile
 import typing
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +30,7 @@ from .kinds import KINDS, Layer, ShapeError
 from .kinds.base import NotExpressible
 from .source import SpecError
 from .spec import generated_module_names
-from .validation import validate_file
+from .validation import validate_text
 from .yaml_out import spec_yaml
 
 
@@ -434,10 +432,7 @@ def _spec_name(target: str, name: str | None) -> str:
 
 def _validate(text: str, name: str, target: str) -> None:
     """The one validation path every spec goes through (a spec this command writes must pass it)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.yaml"
-        path.write_text(text)
-        try:
-            validate_file(path, f"{name}.yaml")
-        except SpecError as exc:
-            raise ImportRefused(f"{target}: the spec would be invalid: {exc.problems[0]}") from None
+    try:
+        validate_text(text, f"{name}.yaml")
+    except SpecError as exc:
+        raise ImportRefused(f"{target}: the spec would be invalid: {exc.problems[0]}") from None
