@@ -118,3 +118,23 @@ def test_pool_filter_shows_padding_and_ceil_mode_where_they_matter(padding, ceil
     floor = torch.nn.MaxPool2d(3, 2, padding, ceil_mode=False)(torch.zeros(1, 8, size, size)).shape
     real = torch.nn.MaxPool2d(3, 2, padding, ceil_mode=ceil_mode)(torch.zeros(1, 8, size, size)).shape
     assert ("ceil" in expected) == (floor != real)
+
+
+def test_a_section_holding_only_a_merge_makes_no_module_attribute():
+    from alexnet.codegen import render_model
+
+    analysis = analyse(_spec({
+        "body": [{"name": "stem", "kind": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1},
+                 {"name": "side", "kind": "conv", "out_channels": 8, "kernel_size": 1, "from": "stem"}],
+        "join": [{"name": "sum", "kind": "add", "from": ["stem", "side"]}],
+        "head": [{"name": "pool", "kind": "adaptive_avgpool", "output_size": 1}, {"name": "flat", "kind": "flatten"},
+                 {"name": "fc", "kind": "linear", "out_features": 4}]}))
+    namespace: dict = {}
+    exec(compile(render_model(analysis), "net.py", "exec"), namespace)  # our own generated code
+    model = namespace["Net"]().eval()
+    assert [name for name, _ in model.named_children()] == ["body", "head"]
+    x = torch.randn(1, 3, 8, 8)
+    stem = model.body[0](x)
+    expected = model.head(stem + model.body[1](stem))
+    with torch.no_grad():
+        assert torch.allclose(model(x), expected)
