@@ -9,11 +9,14 @@ both palettes), the data in two mid-tone colours readable on white and on Materi
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import io
 import json
 import math
+import os
 import re
+import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 from alexnet.analysis import analyse
@@ -54,9 +57,9 @@ def experiment_artifacts(root: Path = ROOT) -> dict[str, str]:
         name = loaded.experiment.name
         files[f"{OUT}/{name}.md"] = render_experiment(loaded, results)
         if results is not None:
-            files[f"{OUT}/{name}.svg"] = _svg_cached(str(loaded_path(root, name)), "curves", text)
+            files[f"{OUT}/{name}.svg"] = _svg_cached(root, loaded_path(root, name), "curves", text)
             if results.get("activations"):
-                files[f"{OUT}/{name}-activations.svg"] = _svg_cached(str(loaded_path(root, name)), "activations", text)
+                files[f"{OUT}/{name}-activations.svg"] = _svg_cached(root, loaded_path(root, name), "activations", text)
                 files[f"{OUT}/{name}-activations.md"] = render_activations(loaded, results)
     files[f"{OUT}/summary.md"] = render_summary(items)
     first = next(((loaded, json.loads(text)) for loaded, text in items if text), None)
@@ -308,16 +311,42 @@ def render_setting(loaded: Loaded, results: dict) -> str:
 
 # --- figures ------------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=64)
-def _svg_cached(path: str, what: str, text: str) -> str:
-    """Keyed on the results text: the hook regenerates on every build, the figures only change with results."""
-    loaded = load_experiment(Path(path))
+FIGURE_CACHE = Path(".cache") / "experiment-figures"  # relative to the repository root; git ignores it
+
+
+def _svg_cached(root: Path, path: Path, what: str, text: str) -> str:
+    """The figure, drawn by matplotlib only when its inputs changed: drawing takes seconds, and the generator
+    runs on every save under `make serve`. The key covers everything the drawing reads (results, experiment,
+    this module's code, matplotlib's version); the committed file is still compared in full by --check."""
+    source = path.read_text()
+    key = hashlib.sha256("\0".join([what, source, text, Path(__file__).read_text(), version("matplotlib")])
+                         .encode()).hexdigest()
+    cached = root / FIGURE_CACHE / f"{key}.svg"
+    try:
+        return cached.read_text()
+    except OSError:
+        pass
+    loaded = load_experiment(path)
     name = loaded.experiment.name
     results = json.loads(text)
     first = header(None, "<!--", f"{OUT}/{name}.json") + "\n"
     if what == "activations":
-        return first + _figure(name + "-activations", lambda fig: _plot_activations(fig, results))
-    return first + _figure(name, lambda fig: _plot_experiment(fig, loaded, results))
+        svg = first + _figure(name + "-activations", lambda fig: _plot_activations(fig, results))
+    else:
+        svg = first + _figure(name, lambda fig: _plot_experiment(fig, loaded, results))
+    _store(cached, svg)
+    return svg
+
+
+def _store(path: Path, text: str) -> None:
+    """Best effort (a read-only checkout still generates), and atomic: two generators may run at once."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as out:
+            out.write(text)
+        os.replace(out.name, path)
+    except OSError:
+        pass
 
 
 def _figure(salt: str, draw) -> str:
