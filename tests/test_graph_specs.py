@@ -138,3 +138,36 @@ def test_a_section_holding_only_a_merge_makes_no_module_attribute():
     expected = model.head(stem + model.body[1](stem))
     with torch.no_grad():
         assert torch.allclose(model(x), expected)
+
+
+def test_pool_shapes_and_refusals_follow_torch_including_windows_wider_than_a_ceil_mode_input():
+    """Every small pool: our output shape equals torch's, and we refuse exactly what torch refuses
+    (a ceil_mode window wider than the padded input still gives one output)."""
+    from alexnet.kinds import KINDS
+    from alexnet.kinds.base import ShapeError
+
+    checked = 0
+    for size in range(1, 8):
+        for k in range(1, 5):
+            for s in (1, 2, 3):
+                for p in range(k // 2 + 1):
+                    for ceil in (False, True):
+                        for d in (1, 2):
+                            layer = KINDS["maxpool"](kind="maxpool", name="p", kernel_size=k, stride=s, padding=p,
+                                                     ceil_mode=ceil, dilation=d)
+                            pool = torch.nn.MaxPool2d(k, s, p, dilation=d, ceil_mode=ceil)
+                            try:
+                                real = tuple(pool(torch.zeros(1, 2, size, size)).shape[1:])
+                            except RuntimeError:
+                                real = None
+                            try:
+                                ours = layer.infer((2, size, size)).output
+                            except ShapeError:
+                                ours = None
+                            assert ours == real, (size, k, s, p, ceil, d)
+                            checked += real is not None
+    assert checked > 500
+    assert KINDS["maxpool"](kind="maxpool", name="p", kernel_size=2, stride=2, ceil_mode=True).filter_text(
+        (2, 1, 1)) == "2x2, /2, ceil"  # rounded down, nothing would come out
+    dilated = KINDS["maxpool"](kind="maxpool", name="p", kernel_size=3, stride=1, dilation=2)
+    assert dilated.filter_text((2, 16, 16)) == "3x3, /1, dilation 2" and "dilation 2" in dilated.diagram_label((2,))

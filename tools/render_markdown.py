@@ -24,6 +24,7 @@ def table_rows(analysis: Analysis) -> list[dict]:
 # Said under the table only where a pool uses them, so a table without them stays as it was.
 FILTER_NOTES = {
     ", pad ": "*pad*: zeros added around the input on each side before pooling.",
+    ", dilation ": "*dilation*: the window's taps are spread apart by this step, so it spans more input.",
     ", ceil": "*ceil*: the output size is rounded up (PyTorch's `ceil_mode`), so a last window may hang over "
               "the edge; shown only where it changes the size.",
 }

@@ -27,12 +27,12 @@ def slide(layer: Layer, shape: Shape, kernel, stride, padding, dilation, ceil: b
     """Output height and width of a window sliding over a (C, H, W) input; ShapeError if it does not fit."""
     need_maps(layer, shape)
     out = []
-    for size, k, s, p, d, span in zip(shape[1:], kernel, stride, padding, dilation, dilated(kernel, dilation),
-                                      strict=True):
-        if span > size + 2 * p:
+    for size, k, s, p, d in zip(shape[1:], kernel, stride, padding, dilation, strict=True):
+        length = output_size(size, k, s, p, d, ceil)
+        if length < 1:  # with ceil_mode a window wider than the padded input still gives one output, as in PyTorch
             note = f" with dilation {fmt_size(dilation)}" if dilation != (1, 1) else ""
             raise ShapeError("kernel_size", f"the {fmt_hxw(kernel)} kernel{note} does not fit the "
                                             f"{shape[1]}x{shape[2]} input with padding {fmt_size(padding)}: "
                                             "the output would be empty")
-        out.append(output_size(size, k, s, p, d, ceil))
+        out.append(length)
     return out[0], out[1]

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, StrictBool
 
 from ..formatting import fmt_hxw, fmt_size
-from .base import Inferred, Layer, NotExpressible, Shape, need_maps
+from .base import Inferred, Layer, NotExpressible, Shape, ShapeError, need_maps
 from .fields import NonNegativePair, PositivePair
 from .geometry import dilated, slide
 from .weighted import kwargs, size_arg, stride_note
@@ -65,6 +65,8 @@ class _Pool(Layer):
         text = f"{fmt_hxw(self.kernel_size)}, /{fmt_size(self.window_stride)}"
         if self.padding != (0, 0):
             text += f", pad {fmt_size(self.padding)}"
+        if self.window_dilation != (1, 1):
+            text += f", dilation {fmt_size(self.window_dilation)}"
         return text + (", ceil" if self.ceil_matters(shape) else "")
 
     def ceil_matters(self, shape: Shape) -> bool:
@@ -72,7 +74,10 @@ class _Pool(Layer):
         if not self.ceil_mode:
             return False
         floor = self.model_copy(update={"ceil_mode": False})
-        return self.infer(shape).output != floor.infer(shape).output
+        try:
+            return self.infer(shape).output != floor.infer(shape).output
+        except ShapeError:  # rounded down, the window would not fit at all
+            return True
 
 
 class MaxPool(_Pool):
@@ -97,7 +102,8 @@ class MaxPool(_Pool):
         return self._module("nn.MaxPool2d", dilation=size_arg(self.dilation) if self.dilation != (1, 1) else None)
 
     def diagram_label(self, output: Shape) -> str:
-        return f"{fmt_hxw(self.kernel_size)} max pool{stride_note(self.window_stride)}"
+        dilation = f", dilation {fmt_size(self.dilation)}" if self.dilation != (1, 1) else ""
+        return f"{fmt_hxw(self.kernel_size)} max pool{stride_note(self.window_stride)}{dilation}"
 
 
 class AvgPool(_Pool):
