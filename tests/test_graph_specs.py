@@ -171,3 +171,24 @@ def test_pool_shapes_and_refusals_follow_torch_including_windows_wider_than_a_ce
         (2, 1, 1)) == "2x2, /2, ceil"  # rounded down, nothing would come out
     dilated = KINDS["maxpool"](kind="maxpool", name="p", kernel_size=3, stride=1, dilation=2)
     assert dilated.filter_text((2, 16, 16)) == "3x3, /1, dilation 2" and "dilation 2" in dilated.diagram_label((2,))
+
+
+@pytest.mark.parametrize(("body", "identity"), [
+    # two computed paths from one fork: a projection, even when one of them is read again later
+    ([{"name": "main", "kind": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1, "from": "c0"},
+      {"name": "proj", "kind": "conv", "out_channels": 8, "kernel_size": 1, "from": "c0"},
+      {"name": "j", "kind": "add", "from": ["main", "proj"]},
+      {"name": "tap", "kind": "conv", "out_channels": 8, "kernel_size": 1, "from": "main"},
+      {"name": "j2", "kind": "add", "from": ["j", "tap"]}], 0),
+    ([{"name": "j", "kind": "add", "from": ["c0", "c0"]}], 0),  # x + x adds no shortcut
+    ([{"name": "main", "kind": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1},
+      {"name": "j", "kind": "add", "from": ["main", "c0"]}], 1),
+])
+def test_identity_shortcuts_are_inputs_added_back_to_what_was_computed_from_them(body, identity):
+    from tools.render_site import facts
+
+    spec = _spec({"body": [{"name": "c0", "kind": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1},
+                           *body],
+                  "head": [{"name": "pool", "kind": "adaptive_avgpool", "output_size": 1},
+                           {"name": "flat", "kind": "flatten"}, {"name": "fc", "kind": "linear", "out_features": 4}]})
+    assert facts(analyse(spec))["identity_adds"] == identity

@@ -40,18 +40,35 @@ def _grouped_convs(analysis: Analysis) -> list[str]:
 def _merges(analysis: Analysis) -> dict:
     """Residual additions (split by whether the shortcut carries the block's input unchanged) and
     concatenations (with how many branches each joins)."""
-    readers: dict[str, int] = {}
-    for row in analysis.rows:
-        for source in row.sources:
-            readers[source] = readers.get(source, 0) + 1
     adds = analysis.layers_of("add")
     concats = analysis.layers_of("concat")
+    position = {"input": -1, **{row.name: i for i, row in enumerate(analysis.rows)}}
     return {
         "adds": len(adds),
-        "identity_adds": sum(any(readers[s] > 1 for s in row.sources) for row in adds),
+        "identity_adds": sum(_adds_its_own_ancestor(analysis, row, position) for row in adds),
         "concats": len(concats),
         "branches": sorted({len(row.sources) for row in concats}),
     }
+
+
+def _adds_its_own_ancestor(analysis: Analysis, add, position: dict[str, int]) -> bool:
+    """True when one input of ``add`` is also upstream of another: the tensor a branch started from, added
+    back unchanged (an identity shortcut). Rows only read earlier rows, so the walk back from the other
+    inputs stops at rows older than the candidate."""
+    sources = list(dict.fromkeys(add.sources))
+    for candidate in sources:
+        floor = position[candidate]
+        stack = [s for s in sources if s != candidate]
+        seen: set[str] = set()
+        while stack:
+            name = stack.pop()
+            if name == candidate:
+                return True
+            if name in seen or name == "input" or position[name] < floor:
+                continue
+            seen.add(name)
+            stack.extend(analysis.row(name).sources)
+    return False
 
 
 def facts(analysis: Analysis) -> dict:
