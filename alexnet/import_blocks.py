@@ -366,14 +366,22 @@ def sections(root: Call, blocks: Blocks) -> dict[str, list[Entry]]:
                 out[next(reversed(out))].append(entry)
                 continue
             section = item.path if item.module is not None else fresh(item.layer.kind, taken_sections)
-            out[section] = [entry]
+            out[_unused(section, out, taken_sections)] = [entry]
         elif item.is_chain and len(item.items) > 1:
-            out[item.path] = [_section_entry(child, i, item.path, blocks, counts, taken_names)
-                              for i, child in enumerate(item.items)]
+            section = _unused(item.path, out, taken_sections)
+            out[section] = [_section_entry(child, i, section, blocks, counts, taken_names)
+                            for i, child in enumerate(item.items)]
         else:  # a block, or an nn.Sequential of one module: a sequential block keeps its ".0" in the keys
             name = fresh(item.path, taken_names)
-            out[item.path] = [Entry(name, (item.input,), item.output, use=blocks.use(item, name))]
+            out[_unused(item.path, out, taken_sections)] = [Entry(name, (item.input,), item.output,
+                                                                  use=blocks.use(item, name))]
     return out
+
+
+def _unused(section: str, out: dict, taken: set[str]) -> str:
+    """A child called a second time (check_calls lets only modules without weights through, such as one
+    pooling layer used after each convolution) becomes a section of its own: pool, then pool_2."""
+    return fresh(section, taken) if section in out else section
 
 
 def _section_entry(item, index: int, section: str, blocks: Blocks, counts: Counter, taken: set[str]) -> Entry:

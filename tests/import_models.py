@@ -183,3 +183,20 @@ class Tiny(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.flatten(self.avgpool(self.features(self.pad(x)))))
+
+
+class SharedPool(nn.Module):
+    """PyTorch's CIFAR-10 tutorial network: one pooling module (no weights) called after each convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))

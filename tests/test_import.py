@@ -203,3 +203,18 @@ def test_bad_input_exits_2_without_traceback():
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == ("tests.import_models:Untraceable: torch.fx cannot trace it: TraceError: "
                                      "symbolically traced variables cannot be used as inputs to control flow")
+
+
+def test_a_module_without_weights_called_twice_becomes_two_layers(tmp_path):
+    torch.manual_seed(0)
+    original = import_models.SharedPool().eval()
+    text = module_spec(original, "tests.import_models:SharedPool", (3, 32, 32))
+    sections = yaml.safe_load(text)["sections"]
+    assert [layer["kind"] for layer in sections["pool"] + sections["pool_2"]] == ["maxpool", "maxpool"]
+    model_class, _ = generated(text, tmp_path)
+    ours = model_class().eval()
+    assert list(ours.state_dict()) == list(original.state_dict())
+    ours.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(ours(x), original(x))
