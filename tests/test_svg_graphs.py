@@ -301,3 +301,28 @@ def test_every_bundled_graph_spec_gets_the_graph_views():
         root = parse(render_compact(analysis))
         framed = any(g.get("class") == "block" for g in root.iter(f"{NS}g"))
         assert framed == (not analysis.graph.is_sequential and bool(analysis.graph.instances)), name
+
+
+def test_a_run_of_uses_inside_a_branch_is_drawn_use_by_use():
+    """Runs are drawn once only where a frame carries their "x N"; inside a branch (here under the skip
+    from c0 to j) there is no frame, so every use is drawn and no marker or legend line claims otherwise."""
+    conv = {"kind": "conv", "from": "input"}
+    spec = Spec.model_validate({
+        "name": "net", "title": "Net", "class_name": "Net", "input": [3, 16, 16], "num_classes": 10,
+        "blocks": {"inc": {"layers": [
+            {"name": "b1", **conv, "out_channels": 4, "kernel_size": 1},
+            {"name": "b2", **conv, "out_channels": 4, "kernel_size": 3, "padding": 1},
+            {"name": "b3", **conv, "out_channels": 8, "kernel_size": 5, "padding": 2},
+            {"name": "cat", "kind": "concat", "from": ["b1", "b2", "b3"]}]}},
+        "sections": {"body": [
+            {"name": "c0", "kind": "conv", "out_channels": 16, "kernel_size": 3, "padding": 1},
+            {"name": "c1", "kind": "conv", "out_channels": 16, "kernel_size": 1},
+            {"name": "i1", "block": "inc"}, {"name": "i2", "block": "inc"},
+            {"name": "j", "kind": "add", "from": ["i2", "c0"]}],
+            "head": [{"name": "pool", "kind": "adaptive_avgpool", "output_size": 1}, {"name": "flat", "kind": "flatten"},
+                     {"name": "fc", "kind": "linear", "out_features": 10}]}})
+    analysis = analyse(spec)
+    svg = render_compact(analysis)
+    drawn = set(re.findall(r'data-layer="([^"]+)"', svg))
+    assert {row.name for row in analysis.rows} <= drawn
+    assert not re.search(r">x \d+<", svg) and "x N:" not in svg

@@ -49,10 +49,10 @@ def fold_badge(unit: Unit, row: Row) -> bool:
 
 
 def layout_compact_graph(analysis: Analysis) -> Figure | None:
-    runs = repeated_runs(analysis)
-    plan = layout(analysis, fold_badge, runs)
+    plan = layout(analysis, fold_badge, repeated_runs(analysis))
     if plan is None:
         return None
+    runs = [run for _instance, run in plan.framed if run]  # the runs drawn once, each in its frame
     spec, units = analysis.spec, plan.units
     prefix = f"{spec.name}-compact-"
     badges = [[_badge_w(r) for r in u.rows[1:]] for u in units]

@@ -68,7 +68,17 @@ def units_of(analysis: Analysis, fold: Callable[[Unit, Row], bool], hidden: set[
 
 
 def layout(analysis: Analysis, fold: Callable[[Unit, Row], bool], runs: list[Run] = ()) -> Layout | None:
-    """Units, nesting and frames; None when the branches do not nest (the caller draws a column)."""
+    """Units, nesting and frames; None when the branches do not nest (the caller draws a column). A run is
+    drawn once only where its frame carries the "x N" (a run inside a branch gets no frame): the others are
+    laid out again with every use drawn."""
+    plan = _layout(analysis, fold, runs)
+    shown = [run for _instance, run in plan.framed if run] if plan else runs
+    if len(shown) < len(runs):
+        return layout(analysis, fold, shown)
+    return plan
+
+
+def _layout(analysis: Analysis, fold: Callable[[Unit, Row], bool], runs: list[Run]) -> Layout | None:
     hidden = {name for run in runs for use in run.uses[1:] for name in layer_names(use)}
     rename = {run.uses[-1].output: run.first.output for run in runs}
     units, sources = units_of(analysis, fold, hidden, rename)
