@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import run_python
+from tests.conftest import ROOT, run_python
 from tests.site_helpers import mkdocs_env
 
 pytestmark = pytest.mark.xdist_group("site-hook")
@@ -101,3 +101,26 @@ def test_a_failing_notebook_is_reported_and_still_marks_its_run_finished(tmp_pat
     assert "no such layer" in (run / "failed.txt").read_text()
     assert not (run / "key.json").exists()
     assert (tmp_path / "finished" / "key").read_text().strip() == "1"
+
+
+def test_a_run_whose_inputs_changed_while_it_ran_keeps_neither_outputs_nor_failure(tmp_path: Path):
+    """Under serve, an edit during a run may leave the kernel with a spec of one version and a model of the
+    other; such a run must not be cached as that digest's result (or failure), or the page stays stale."""
+    from tools.site_notebooks import digest
+
+    notebook = tmp_path / "n.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('mixed versions')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nbformat.write(nb, notebook)
+    run = tmp_path / "run"
+    job = {"options": {"allow_errors": False}, "toc_depth": 6, "notebooks": [[str(notebook), str(run / "key.json")]],
+           "finished": str(tmp_path / "finished" / "key"), "digest": "0" * 16}  # not what the files hash to
+    assert digest(tmp_path, [notebook]) != job["digest"]
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    # run from the folder the notebook is in: the runner hashes its working directory's specs, code and notebooks
+    done = subprocess.run([sys.executable, "-m", "tools.notebook_run", str(tmp_path / "job.json")], cwd=tmp_path,
+                          env=mkdocs_env(ROOT), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3, done.stderr
+    assert "result is dropped" in done.stderr
+    assert not (run / "failed.txt").exists() and not (run / "key.json").exists()
+    assert (tmp_path / "finished" / "key").read_text().strip() == "3"  # still marked: serve rebuilds and retries

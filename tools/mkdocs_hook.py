@@ -127,7 +127,10 @@ def on_pre_build(config):
 
 def on_post_build(config):
     key, STATE.start = STATE.start, None
-    if key and STATE.notebooks and not STATE.background.finished(STATE.notebooks, key):
+    # A run that finished is started again only if it left neither outputs nor a failure: its inputs changed
+    # while it ran, and now they are back to what the key names.
+    if key and STATE.notebooks and not STATE.notebooks.complete(STATE.notebooks.runs / key) \
+            and not STATE.notebooks.failure(STATE.notebooks.runs / key):
         STATE.background.ensure(STATE.notebooks, key)
 
 

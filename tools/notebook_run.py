@@ -3,10 +3,12 @@
     python -m tools.notebook_run JOB.json [--background]
 
 JOB.json (written by tools/site_notebooks.py): {"options": nb2html keyword arguments, "toc_depth": n,
-"notebooks": [[notebook, cache file], ...], "finished": marker file}. Each cache file gets what the plugin
-itself would store after executing the notebook ({"content", "toc_tokens", "title"}), so the plugin renders
-the page from it as a cache hit. A failing cell writes `failed.txt` beside the cache files and exits 1.
-The marker file is written last, success or not: `mkdocs serve` watches its folder to rebuild.
+"notebooks": [[notebook, cache file], ...], "finished": marker file, "digest": the run's key}. Each cache
+file gets what the plugin itself would store after executing the notebook ({"content", "toc_tokens",
+"title"}), so the plugin renders the page from it as a cache hit. A failing cell writes `failed.txt` beside
+the cache files and exits 1. The marker file is written last, success or not: `mkdocs serve` watches its
+folder to rebuild. A run whose inputs (the digest of specs, code and notebooks) changed while it ran keeps
+neither outputs nor failure, and exits 3.
 """
 
 from __future__ import annotations
@@ -60,8 +62,22 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             break
         write_atomic(Path(cache_file), json.dumps(result))
+    if job.get("digest") and _inputs_changed(job):
+        # The specs or the code changed while the kernel ran (an edit under `mkdocs serve`): what it printed
+        # may mix two versions, so neither its outputs nor its failure are kept for this digest.
+        for _, cache_file in job["notebooks"]:
+            Path(cache_file).unlink(missing_ok=True)
+            (Path(cache_file).parent / FAILED).unlink(missing_ok=True)
+        print("the inputs changed while the notebooks ran: this run's result is dropped", file=sys.stderr)
+        status = 3
     write_atomic(Path(job["finished"]), str(status) + "\n")
     return status
+
+
+def _inputs_changed(job: dict) -> bool:
+    from tools.site_notebooks import digest
+
+    return digest(Path.cwd(), [Path(notebook) for notebook, _ in job["notebooks"]]) != job["digest"]
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ class Notebooks:
                 "highlight_extra_classes", "include_requirejs", "custom_mathjax_url")
         job = {"options": {k: self.plugin.config[k] for k in keys}, "toc_depth": self.plugin.config["toc_depth"],
                "notebooks": [[str(p), str(f)] for p, f in zip(self.paths, self.cache_files(folder), strict=True)],
-               "finished": str(self.runs / FINISHED / key)}
+               "finished": str(self.runs / FINISHED / key), "digest": key}
         path = self.runs / f"{key}.job.json"  # not in the folder: the plugin evicts any other JSON file there
         path.write_text(json.dumps(job, indent=1), encoding="utf-8")
         return path
@@ -139,7 +139,7 @@ class Background:
 
     def ensure(self, notebooks: Notebooks, key: str) -> None:
         """Start run ``key`` unless it is already going or finished; stop a run for specs that are gone."""
-        if self.key == key and self.process is not None:
+        if self.key == key and self.process is not None and self.process.poll() is None:
             return
         self.stop(notebooks)
         log = (notebooks.runs / key).with_suffix(".log")
