@@ -38,6 +38,18 @@ def generated(text: str, folder) -> tuple[nn.Module, object]:
     return getattr(namespace, namespace.__all__[0]), analysis
 
 
+def assert_same_network(original: nn.Module, text: str, folder, shape: tuple[int, ...]) -> None:
+    """The generated model of ``text`` has the source's keys in order, loads its weights strictly and gives
+    the same outputs."""
+    model_class, _ = generated(text, folder)
+    ours = model_class().eval()
+    assert list(ours.state_dict()) == list(original.state_dict())
+    ours.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(ours(x), original(x))
+
+
 @pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_torchvision_round_trip(name, tmp_path):
     torch.manual_seed(0)
@@ -126,13 +138,7 @@ def test_graph_module_round_trips_with_its_blocks(tmp_path):
         {"name": "stage_0", "block": "unit", "repeat": 2, "args": {"out_channels": 8}},
         {"name": "stage_2", "block": "unit", "args": {"out_channels": 12, "stride": 2, "project": True}},
         {"name": "stage_3", "block": "unit", "args": {"out_channels": 12}}]
-    model_class, _ = generated(text, tmp_path)
-    ours = model_class().eval()
-    assert list(ours.state_dict()) == list(original.state_dict())
-    ours.load_state_dict(original.state_dict(), strict=True)
-    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        assert torch.equal(ours(x), original(x))
+    assert_same_network(original, text, tmp_path, (3, 16, 16))
 
 
 @pytest.mark.parametrize(("shape", "message"), [
@@ -211,10 +217,4 @@ def test_a_module_without_weights_called_twice_becomes_two_layers(tmp_path):
     text = module_spec(original, "tests.import_models:SharedPool", (3, 32, 32))
     sections = yaml.safe_load(text)["sections"]
     assert [layer["kind"] for layer in sections["pool"] + sections["pool_2"]] == ["maxpool", "maxpool"]
-    model_class, _ = generated(text, tmp_path)
-    ours = model_class().eval()
-    assert list(ours.state_dict()) == list(original.state_dict())
-    ours.load_state_dict(original.state_dict(), strict=True)
-    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        assert torch.equal(ours(x), original(x))
+    assert_same_network(original, text, tmp_path, (3, 32, 32))
