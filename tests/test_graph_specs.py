@@ -192,3 +192,17 @@ def test_identity_shortcuts_are_inputs_added_back_to_what_was_computed_from_them
                   "head": [{"name": "pool", "kind": "adaptive_avgpool", "output_size": 1},
                            {"name": "flat", "kind": "flatten"}, {"name": "fc", "kind": "linear", "out_features": 4}]})
     assert facts(analyse(spec))["identity_adds"] == identity
+
+
+def test_the_table_explains_pad_ceil_and_dilation_only_where_a_pool_uses_them(analyses):
+    """The notes under the table are found by the marks filter_text writes: a change of either side shows here."""
+    from tools.render_markdown import FILTER_NOTES, render_parameters
+
+    googlenet, alexnet_table = render_parameters(analyses["googlenet"]), render_parameters(analyses["alexnet"])
+    assert "3x3, /2, ceil" in googlenet and FILTER_NOTES[", ceil"] in googlenet
+    assert not any(note in alexnet_table for note in FILTER_NOTES.values())
+    dilated = analyse(_spec({"body": [
+        {"name": "pool", "kind": "maxpool", "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
+        {"name": "flat", "kind": "flatten"}, {"name": "fc", "kind": "linear", "out_features": 4}]}))
+    table = render_parameters(dilated)
+    assert FILTER_NOTES[", pad "] in table and FILTER_NOTES[", dilation "] in table

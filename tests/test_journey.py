@@ -169,18 +169,25 @@ def test_comparison_shows_the_new_totals(journey):
     assert num(before.total_params) not in text and num(before.total_macs) not in text
 
 
+def model_in_copy(repo: Path, name: str, channels: str, build: str = "") -> tuple[int, int]:
+    """Build spec ``name``'s generated model in a new interpreter in the copy: its parameter count and the
+    ``out_channels`` of the module at ``channels``; fails if the code imported is not the copy's."""
+    program = (f"import alexnet, torch; torch.manual_seed(0); m = alexnet.load_model({name!r}{build}); "
+               f"print(alexnet.__file__); print(sum(p.numel() for p in m.parameters())); print(m.{channels}.out_channels)")
+    result = run_python("-c", program, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    where, count, out_channels = result.stdout.split()
+    assert Path(where).resolve().is_relative_to(repo.resolve()), f"imported {where}, not the copy"
+    return int(count), int(out_channels)
+
+
 def test_generated_model_has_the_table_total(journey):
     """Count the parameters of the real nn.Module built from the regenerated code in the copy."""
     repo = journey["repo"]
-    program = ("import alexnet, torch; torch.manual_seed(0); m = alexnet.load_model('alexnet', init_weights=False); "
-               "print(alexnet.__file__); print(sum(p.numel() for p in m.parameters())); print(m.features[0].out_channels)")
-    result = run_python("-c", program, cwd=repo)
-    assert result.returncode == 0, result.stderr
-    where, count, channels = result.stdout.split()
-    assert Path(where).resolve().is_relative_to(repo.resolve()), f"imported {where}, not the copy"
+    count, channels = model_in_copy(repo, "alexnet", "features[0]", ", init_weights=False")
     _, table_total = table_as_tuples(markdown_table((repo / TABLE).read_text()))
-    assert int(count) == table_total[2] == journey["after"].total_params
-    assert int(channels) == 64
+    assert count == table_total[2] == journey["after"].total_params
+    assert channels == 64
 
 
 def test_built_site_shows_64_and_the_new_totals(journey, tmp_path):
@@ -239,10 +246,5 @@ def test_graph_edit_shows_in_the_model_the_table_and_the_diagrams(journey):
 
 
 def test_generated_graph_model_has_the_table_total(journey):
-    repo = journey["repo"]
-    program = ("import alexnet; m = alexnet.load_model('googlenet'); "
-               "print(sum(p.numel() for p in m.parameters())); print(m.inception3a.branch1.conv.out_channels)")
-    result = run_python("-c", program, cwd=repo)
-    assert result.returncode == 0, result.stderr
-    count, channels = map(int, result.stdout.split())
+    count, channels = model_in_copy(journey["repo"], "googlenet", "inception3a.branch1.conv")
     assert count == journey["graph_after"].total_params and channels == 32
